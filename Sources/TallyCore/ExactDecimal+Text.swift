@@ -1,0 +1,141 @@
+/// Reading and writing decimal text, digit by digit.
+extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
+    /// Parses plain decimal text: an optional sign, digits, an optional point
+    /// and up to eighteen fraction digits (`-12.5`, `0.000125`, `+3`, `.5`).
+    /// With `allowExponent`, also `7.1e-07` (JSON numbers): the exponent moves
+    /// the point, and the result must still fit eighteen places exactly.
+    public init(parsing text: some StringProtocol, allowExponent: Bool = false) throws(MoneyError) {
+        var utf8 = Array(text.utf8)
+        func invalid(_ why: String) -> MoneyError {
+            MoneyError(.invalidDecimal, "'\(text)' is not a decimal number: \(why)")
+        }
+        guard !utf8.isEmpty else { throw invalid("empty") }
+
+        var exponent = 0
+        if let e = utf8.firstIndex(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
+            guard allowExponent else { throw invalid("exponent not allowed here") }
+            let tail = utf8[(e + 1)...]
+            var sign = 1
+            var digits = tail[...]
+            if let first = digits.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
+                sign = first == UInt8(ascii: "-") ? -1 : 1
+                digits = digits.dropFirst()
+            }
+            guard !digits.isEmpty, digits.count <= 4, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+                throw invalid("bad exponent")
+            }
+            exponent = sign * digits.reduce(0) { $0 * 10 + Int($1 - 48) }
+            utf8 = Array(utf8[..<e])
+        }
+
+        var index = 0
+        var negative = false
+        if utf8[0] == UInt8(ascii: "-") || utf8[0] == UInt8(ascii: "+") {
+            negative = utf8[0] == UInt8(ascii: "-")
+            index = 1
+        }
+        var mantissa: UInt128 = 0
+        var fractionDigits = 0
+        var sawPoint = false
+        var sawDigit = false
+        var significant = 0
+        while index < utf8.count {
+            let c = utf8[index]
+            index += 1
+            if c == UInt8(ascii: ".") {
+                if sawPoint { throw invalid("two decimal points") }
+                sawPoint = true
+                continue
+            }
+            guard c >= 48 && c <= 57 else { throw invalid("unexpected character") }
+            sawDigit = true
+            if sawPoint { fractionDigits += 1 }
+            if mantissa == 0 && c == 48 { continue }  // leading zeros cost nothing
+            significant += 1
+            guard significant <= 38 else { throw MoneyError(.overflow, "'\(text)' is out of range") }
+            mantissa = mantissa * 10 + UInt128(c - 48)
+        }
+        guard sawDigit else { throw invalid("no digits") }
+
+        // value = mantissa · 10^(exponent − fractionDigits); units = value · 10¹⁸.
+        var shift = Self.scale + exponent - fractionDigits
+        while shift < 0 {
+            guard mantissa % 10 == 0 else {
+                throw MoneyError(.inexact, "'\(text)' has more than \(Self.scale) decimal places")
+            }
+            mantissa /= 10
+            shift += 1
+        }
+        while shift > 0 {
+            let (next, overflow) = mantissa.multipliedReportingOverflow(by: 10)
+            guard !overflow, next <= UInt128(Int128.max) + 1 else {
+                throw MoneyError(.overflow, "'\(text)' is out of range")
+            }
+            if mantissa == 0 { break }
+            mantissa = next
+            shift -= 1
+        }
+        if negative {
+            guard mantissa <= Int128.min.magnitude else { throw MoneyError(.overflow, "'\(text)' is out of range") }
+            self.init(units: mantissa == Int128.min.magnitude ? Int128.min : -Int128(mantissa))
+        } else {
+            guard let value = Int128(exactly: mantissa) else { throw MoneyError(.overflow, "'\(text)' is out of range") }
+            self.init(units: value)
+        }
+    }
+
+    /// `LosslessStringConvertible`: plain decimal text, nil when invalid.
+    public init?(_ description: String) {
+        guard let value = try? ExactDecimal(parsing: description) else { return nil }
+        self = value
+    }
+
+    /// The shortest exact text: no exponent, no trailing zeros (`12.5`, `-0.000125`, `3`).
+    public var description: String {
+        format(places: nil)
+    }
+
+    /// Text with exactly `places` fraction digits (0...18). The value must already
+    /// have at most that many places: round it first with ``rounded(places:_:)``;
+    /// this never rounds silently.
+    public func formatted(places: Int) -> String {
+        precondition(decimalPlaces <= places, "\(self) has more than \(places) places: round it first")
+        return format(places: places)
+    }
+
+    private func format(places: Int?) -> String {
+        let m = units.magnitude
+        let one = Self.unitsPerOne.magnitude
+        let integer = String(m / one)
+        var fraction = String(m % one)
+        fraction = String(repeating: "0", count: Self.scale - fraction.count) + fraction
+        if let places {
+            fraction = String(fraction.prefix(places))
+        } else {
+            while fraction.last == "0" { fraction.removeLast() }
+        }
+        let sign = units < 0 ? "-" : ""
+        return fraction.isEmpty ? sign + integer : sign + integer + "." + fraction
+    }
+}
+
+extension ExactDecimal: ExpressibleByIntegerLiteral {
+    public init(integerLiteral value: Int) {
+        self.init(value)
+    }
+}
+
+extension ExactDecimal: Codable {
+    /// Encoded as a JSON **string** (`"12.50"`), so no JSON reader on the other
+    /// side can turn it into a binary float.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        self = try ExactDecimal(parsing: text)
+    }
+}

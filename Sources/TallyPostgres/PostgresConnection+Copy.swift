@@ -1,0 +1,148 @@
+import CLibPQ
+import TallyCore
+
+extension PostgresConnection {
+    /// Bulk-loads rows with `COPY … FROM STDIN` (text format).
+    ///
+    /// `sql` must be a `COPY … FROM STDIN` statement without parameters. `write`
+    /// appends rows to a ``CopyWriter``, which streams them to the server in
+    /// large chunks. If `write` throws, the COPY is aborted (nothing from it is
+    /// kept) and the error rethrown. Returns the number of rows loaded.
+    @discardableResult
+    public func copyIn(_ sql: SQL, _ write: (inout CopyWriter) throws -> Void) throws -> Int {
+        precondition(sql.bindings.isEmpty, "COPY takes no parameters")
+        _ = try check(
+            PQexecParams(handle, sql.text, 0, nil, nil, nil, nil, 0), statement: sql.label,
+            expecting: [PGRES_COPY_IN])
+        var writer = CopyWriter(connection: handle, statement: sql.label)
+        do {
+            try write(&writer)
+            try writer.flush()
+        } catch {
+            // Abort: the server discards the COPY and reports an error result,
+            // which we drain before the caller's error goes up.
+            _ = PQputCopyEnd(handle, "aborted by client")
+            _ = drainResults(statement: sql.label)
+            throw error
+        }
+        guard PQputCopyEnd(handle, nil) == 1 else {
+            let error = PostgresError(.copy, Self.trimmed(PQerrorMessage(handle)), statement: sql.label)
+            _ = drainResults(statement: sql.label)
+            throw error
+        }
+        let (rows, error) = drainResults(statement: sql.label)
+        if let error { throw error }
+        return rows
+    }
+
+    /// Reads results until libpq returns NULL, as it requires after COPY;
+    /// returns the rows COPY reported and the first error seen.
+    private func drainResults(statement: String) -> (Int, PostgresError?) {
+        var rows = 0
+        var firstError: PostgresError?
+        while let result = PQgetResult(handle) {
+            let status = PQresultStatus(result)
+            if status == PGRES_COMMAND_OK {
+                rows = Int(String(cString: PQcmdTuples(result))) ?? 0
+            } else if status == PGRES_COPY_IN {
+                // Still in COPY (a failed end): end it so the loop can finish.
+                _ = PQputCopyEnd(handle, "aborted by client")
+            } else if firstError == nil {
+                firstError = Self.error(from: result, connection: handle, statement: statement)
+            }
+            PQclear(result)
+        }
+        return (rows, firstError)
+    }
+}
+
+/// Builds COPY text-format rows and streams them in chunks.
+///
+/// Fields are tab-separated, rows end with a newline, NULL is `\N`, and
+/// backslash, tab, newline and carriage return inside values are escaped,
+/// so any string arrives as written (NUL bytes are refused).
+public struct CopyWriter: ~Copyable {
+    private let connection: OpaquePointer
+    private let statement: String
+    private var buffer: [UInt8] = []
+    private var atRowStart = true
+    public private(set) var rowsWritten = 0
+    static let chunkSize = 1 << 18
+
+    init(connection: OpaquePointer, statement: String) {
+        self.connection = connection
+        self.statement = statement
+        buffer.reserveCapacity(Self.chunkSize + 4096)
+    }
+
+    private mutating func separator() {
+        if atRowStart { atRowStart = false } else { buffer.append(0x09) }
+    }
+
+    /// A text value (escaped), or NULL.
+    public mutating func field(_ value: String?) throws(PostgresError) {
+        separator()
+        guard let value else {
+            buffer.append(0x5C)
+            buffer.append(0x4E)  // \N
+            return
+        }
+        for byte in value.utf8 {
+            switch byte {
+            case 0: throw PostgresError(.invalidParameter, "COPY value contains a NUL byte", statement: statement)
+            case 0x5C: buffer.append(0x5C); buffer.append(0x5C)
+            case 0x09: buffer.append(0x5C); buffer.append(0x74)
+            case 0x0A: buffer.append(0x5C); buffer.append(0x6E)
+            case 0x0D: buffer.append(0x5C); buffer.append(0x72)
+            default: buffer.append(byte)
+            }
+        }
+    }
+
+    /// An integer, written without allocating.
+    public mutating func field(_ value: Int) {
+        separator()
+        if value == 0 {
+            buffer.append(0x30)
+            return
+        }
+        var magnitude = value.magnitude
+        if value < 0 { buffer.append(0x2D) }
+        let start = buffer.count
+        while magnitude > 0 {
+            buffer.append(UInt8(48 + magnitude % 10))
+            magnitude /= 10
+        }
+        buffer[start...].reverse()
+    }
+
+    /// Any encodable value (its text form, escaped), or NULL.
+    public mutating func field<T: PostgresEncodable>(_ value: T?) throws(PostgresError) {
+        try field(value?.postgresText)
+    }
+
+    /// Ends the row; sends a chunk when enough has built up.
+    public mutating func endRow() throws(PostgresError) {
+        buffer.append(0x0A)
+        atRowStart = true
+        rowsWritten += 1
+        if buffer.count >= Self.chunkSize { try flush() }
+    }
+
+    /// Appends one whole row of values.
+    public mutating func row(_ values: [String?]) throws(PostgresError) {
+        for value in values { try field(value) }
+        try endRow()
+    }
+
+    mutating func flush() throws(PostgresError) {
+        guard !buffer.isEmpty else { return }
+        let status = buffer.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
+        }
+        guard status == 1 else {
+            throw PostgresError(.copy, PostgresConnection.trimmed(PQerrorMessage(connection)), statement: statement)
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,229 @@
+import CLibPQ
+import Foundation
+import TallyCore
+
+/// One open libpq connection, used synchronously from one thread at a time.
+///
+/// This is the only type that touches a `PGconn`. Its calls block, so it must
+/// never be used on Swift's cooperative thread pool: ``SerialConnection`` gives
+/// each connection its own serial executor, and ``ConnectionPool`` hands them
+/// out. It is deliberately not `Sendable` (libpq forbids two threads on one
+/// connection), and the compiler enforces that below.
+public final class PostgresConnection {
+    let handle: OpaquePointer
+    public let configuration: PostgresConfiguration
+    private var savepointCounter = 0
+
+    /// Connects (blocking). Sets the session to UTC, ISO dates, UTF-8, and the
+    /// configured search path.
+    public init(configuration: PostgresConfiguration) throws(PostgresError) {
+        self.configuration = configuration
+        let keywords = ["dbname", "client_encoding", "application_name", "options"]
+        let values = [configuration.url, "UTF8", configuration.applicationName, "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c client_min_messages=warning"]
+        let conn = withCStringArray(keywords) { k in
+            withCStringArray(values) { v in PQconnectdbParams(k, v, 1) }
+        }
+        guard let conn else {
+            throw PostgresError(.connection, "could not connect to \(configuration.redactedTarget): out of memory")
+        }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = Self.trimmed(PQerrorMessage(conn))
+            PQfinish(conn)  // a failed attempt still allocates
+            throw PostgresError(
+                .connection, "could not connect to \(configuration.redactedTarget): \(message)",
+                hint: "check DATABASE_URL, or unset it to use the local database (tally db start)")
+        }
+        self.handle = conn
+        if let searchPath = configuration.searchPath {
+            try execute("SELECT set_config('search_path', \(searchPath), false)")
+        }
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    /// False once the connection has broken; a pool discards such connections.
+    public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// True inside BEGIN … COMMIT.
+    public var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// The server's version number, e.g. 150018.
+    public var serverVersion: Int { Int(PQserverVersion(handle)) }
+
+    // MARK: Statements
+
+    /// Runs one statement with its bound parameters and returns its result.
+    @discardableResult
+    public func execute(_ sql: SQL) throws(PostgresError) -> QueryResult {
+        let result = try send(sql)
+        return try check(result, statement: sql.label, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
+    }
+
+    /// Runs a statement and decodes its single value (first column, first row).
+    public func scalar<T: PostgresDecodable>(_ sql: SQL, as type: T.Type = T.self) throws(PostgresError) -> T {
+        let result = try execute(sql)
+        guard let row = result.first else {
+            throw PostgresError(.decoding, "expected one row, got none", statement: sql.label)
+        }
+        return try row.decode(0, as: T.self)
+    }
+
+    /// Runs a trusted multi-statement script (a migration file) with the simple
+    /// query protocol. It takes no parameters, so no value can be spliced in.
+    public func executeScript(_ script: String, name: String) throws(PostgresError) {
+        guard !script.utf8.contains(0) else {
+            throw PostgresError(.invalidParameter, "script contains a NUL byte", statement: name)
+        }
+        let result = PQexec(handle, script)
+        _ = try check(result, statement: name, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY])
+        // A script's later results (if any) are drained by PQexec itself.
+    }
+
+    private func send(_ sql: SQL) throws(PostgresError) -> OpaquePointer? {
+        let bindings = sql.bindings
+        if bindings.isEmpty {
+            return PQexecParams(handle, sql.text, 0, nil, nil, nil, nil, 0)
+        }
+        // One buffer holds every value, NUL-terminated; pointers index into it.
+        var offsets: [Int?] = []
+        offsets.reserveCapacity(bindings.count)
+        var storage: [UInt8] = []
+        for (i, bind) in bindings.enumerated() {
+            guard let text = bind.text else {
+                offsets.append(nil)
+                continue
+            }
+            if text.utf8.contains(0) {
+                throw PostgresError(
+                    .invalidParameter, "parameter $\(i + 1) contains a NUL byte, which PostgreSQL text cannot hold",
+                    statement: sql.label)
+            }
+            offsets.append(storage.count)
+            storage.append(contentsOf: text.utf8)
+            storage.append(0)
+        }
+        let types = bindings.map { Oid($0.type.rawValue) }
+        return storage.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: CChar.self)
+            let pointers: [UnsafePointer<CChar>?] = offsets.map { offset in
+                guard let offset, let base else { return nil }
+                return base + offset
+            }
+            return PQexecParams(handle, sql.text, Int32(bindings.count), types, pointers, nil, nil, 0)
+        }
+    }
+
+    /// Wraps a result, or turns it into an error and frees it.
+    func check(_ result: OpaquePointer?, statement: String, expecting: [ExecStatusType]) throws(PostgresError)
+        -> QueryResult
+    {
+        guard let result else {
+            throw PostgresError(.connection, Self.trimmed(PQerrorMessage(handle)), statement: statement)
+        }
+        let status = PQresultStatus(result)
+        if expecting.contains(status) {
+            return QueryResult(handle: result, statement: statement)
+        }
+        let error = Self.error(from: result, connection: handle, statement: statement)
+        PQclear(result)
+        throw error
+    }
+
+    static func error(from result: OpaquePointer, connection: OpaquePointer, statement: String) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            guard let value = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            return String(cString: value)
+        }
+        let sqlState = field("C").map(SQLState.init(rawValue:))
+        let message = field("M") ?? trimmed(PQresultErrorMessage(result))
+        let code: PostgresError.Code = sqlState == nil && PQstatus(connection) != CONNECTION_OK ? .connection : .server
+        var error = PostgresError(
+            code, message.isEmpty ? trimmed(PQerrorMessage(connection)) : message, sqlState: sqlState,
+            detail: field("D"), hint: field("H"), statement: statement)
+        error.constraint = field("n")
+        error.table = field("t")
+        return error
+    }
+
+    static func trimmed(_ text: UnsafePointer<CChar>?) -> String {
+        guard let text else { return "unknown error" }
+        return String(cString: text).trimmingTrailingWhitespace()
+    }
+
+    // MARK: Transactions
+
+    /// Isolation levels Tally uses, spelled as SQL.
+    public enum IsolationLevel: String, Sendable {
+        case readCommitted = "READ COMMITTED"
+        case repeatableRead = "REPEATABLE READ"
+        case serializable = "SERIALIZABLE"
+    }
+
+    /// Runs `body` in a transaction: committed when it returns, rolled back when
+    /// it throws (and the error rethrown). Inside a transaction already, it
+    /// becomes a savepoint, so helpers compose.
+    public func transaction<T>(
+        _ isolation: IsolationLevel = .readCommitted, _ body: () throws -> T
+    ) throws -> T {
+        if isInTransaction { return try savepoint(body) }
+        switch isolation {
+        case .readCommitted: try execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+        case .repeatableRead: try execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        case .serializable: try execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        }
+        let value: T
+        do {
+            value = try body()
+        } catch {
+            if isHealthy { _ = try? execute("ROLLBACK") }
+            throw error
+        }
+        try execute("COMMIT")
+        return value
+    }
+
+    /// Runs `body` under a savepoint: its work is undone if it throws, while the
+    /// enclosing transaction goes on.
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        precondition(isInTransaction, "savepoint outside a transaction")
+        savepointCounter += 1
+        let name = "tally_sp_\(savepointCounter)"
+        try execute("SAVEPOINT \(identifier: name)")
+        let value: T
+        do {
+            value = try body()
+        } catch {
+            if isHealthy {
+                _ = try? execute("ROLLBACK TO SAVEPOINT \(identifier: name)")
+                _ = try? execute("RELEASE SAVEPOINT \(identifier: name)")
+            }
+            throw error
+        }
+        try execute("RELEASE SAVEPOINT \(identifier: name)")
+        return value
+    }
+}
+
+@available(*, unavailable, message: "a libpq connection must stay on one thread; use SerialConnection or ConnectionPool")
+extension PostgresConnection: Sendable {}
+
+extension String {
+    func trimmingTrailingWhitespace() -> String {
+        var s = Substring(self)
+        while let last = s.last, last.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// Calls `body` with a NULL-terminated array of C strings that live for the call.
+func withCStringArray<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let duplicates = strings.map { strdup($0) }
+    defer { duplicates.forEach { free($0) } }
+    let pointers: [UnsafePointer<CChar>?] = duplicates.map { $0.map { UnsafePointer($0) } } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

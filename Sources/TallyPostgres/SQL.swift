@@ -1,0 +1,116 @@
+/// A SQL statement whose interpolated values become parameters (`$1`, `$2`, …).
+///
+/// ```swift
+/// let sql: SQL = "SELECT name FROM customers WHERE id = \(customerID) AND country = \(country)"
+/// // text:     SELECT name FROM customers WHERE id = $1 AND country = $2
+/// // bindings: [customerID, country]
+/// ```
+///
+/// As with postgres-nio's `PostgresQuery`, a value cannot reach the SQL text:
+/// the only ways to add text are string literals written in the source,
+/// ``StringInterpolation/appendInterpolation(identifier:)`` (a quoted name,
+/// for schemas chosen at run time) and another `SQL` fragment, whose bindings
+/// are renumbered.
+public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    public private(set) var text: String
+    public private(set) var bindings: [PostgresBind]
+    /// A short name for errors and logs (defaults to the start of the text).
+    public var name: String?
+
+    public init(stringLiteral value: StaticString) {
+        self.text = value.description
+        self.bindings = []
+    }
+
+    public init(stringInterpolation: StringInterpolation) {
+        self.text = stringInterpolation.text
+        self.bindings = stringInterpolation.bindings
+    }
+
+    /// Names the statement for error messages.
+    public func named(_ name: String) -> SQL {
+        var copy = self
+        copy.name = name
+        return copy
+    }
+
+    /// The text only: bindings are never printed.
+    public var description: String { text }
+
+    /// What errors call this statement.
+    var label: String {
+        if let name { return name }
+        let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        return flat.count > 120 ? String(flat.prefix(117)) + "..." : flat
+    }
+
+    public struct StringInterpolation: StringInterpolationProtocol, Sendable {
+        var text = ""
+        var bindings: [PostgresBind] = []
+
+        public init(literalCapacity: Int, interpolationCount: Int) {
+            text.reserveCapacity(literalCapacity + interpolationCount * 3)
+            bindings.reserveCapacity(interpolationCount)
+        }
+
+        public mutating func appendLiteral(_ literal: StaticString) {
+            text += literal.description
+        }
+
+        /// A value: becomes the next `$n` parameter.
+        public mutating func appendInterpolation(_ value: some PostgresEncodable) {
+            bindings.append(PostgresBind(value))
+            text += "$\(bindings.count)"
+        }
+
+        /// An optional value: `nil` binds SQL NULL.
+        public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T?) {
+            bindings.append(value.map(PostgresBind.init) ?? PostgresBind(null: T.postgresType))
+            text += "$\(bindings.count)"
+        }
+
+        /// A name (schema, table), double-quoted with quotes doubled, so any
+        /// string is read as one identifier and never as SQL.
+        public mutating func appendInterpolation(identifier: String) {
+            text += "\"" + identifier.replacingAll("\"", with: "\"\"") + "\""
+        }
+
+        /// Another statement fragment; its parameters are renumbered after ours.
+        public mutating func appendInterpolation(_ fragment: SQL) {
+            let offset = bindings.count
+            text += offset == 0 ? fragment.text : SQL.renumber(fragment.text, by: offset)
+            bindings += fragment.bindings
+        }
+    }
+
+    /// Shifts `$n` placeholders by `offset` (fragments only contain placeholders
+    /// we wrote, so a plain scan is exact; `$` inside literals is not produced).
+    static func renumber(_ text: String, by offset: Int) -> String {
+        var result = ""
+        var iterator = Array(text.unicodeScalars)[...]
+        while let c = iterator.popFirst() {
+            guard c == "$", let first = iterator.first, first.properties.numericType != nil, first.isASCII else {
+                result.unicodeScalars.append(c)
+                continue
+            }
+            var number = 0
+            while let d = iterator.first, d.isASCII, let v = d.properties.numericType, v == .decimal {
+                number = number * 10 + Int(d.value - 48)
+                iterator.removeFirst()
+            }
+            result += "$\(number + offset)"
+        }
+        return result
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        out.reserveCapacity(count)
+        for c in self {
+            if c == target { out += replacement } else { out.append(c) }
+        }
+        return out
+    }
+}
