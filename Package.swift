@@ -45,7 +45,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "TallyCoreTests", dependencies: ["TallyCore"], swiftSettings: strict),
+        .testTarget(name: "TallyCoreTests", dependencies: ["TallyCore", "TallyTesting"], swiftSettings: strict),
         .testTarget(
             name: "TallyPostgresTests",
             dependencies: ["TallyPostgres", "TallyTesting", "TallyCore"],

@@ -38,7 +38,9 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
         var fractionDigits = 0
         var sawPoint = false
         var sawDigit = false
-        var significant = 0
+        // Zeros after the point are held back until a non-zero digit follows,
+        // so trailing zeros never count against the range.
+        var pendingFractionZeros = 0
         while index < utf8.count {
             let c = utf8[index]
             index += 1
@@ -49,11 +51,20 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
             }
             guard c >= 48 && c <= 57 else { throw invalid("unexpected character") }
             sawDigit = true
-            if sawPoint { fractionDigits += 1 }
-            if mantissa == 0 && c == 48 { continue }  // leading zeros cost nothing
-            significant += 1
-            guard significant <= 38 else { throw MoneyError(.overflow, "'\(text)' is out of range") }
-            mantissa = mantissa * 10 + UInt128(c - 48)
+            if sawPoint && c == 48 {
+                pendingFractionZeros += 1
+                continue
+            }
+            for _ in 0..<(pendingFractionZeros + 1) {
+                let (shifted, overflow) = mantissa.multipliedReportingOverflow(by: 10)
+                guard !overflow else { throw MoneyError(.overflow, "'\(text)' is out of range") }
+                mantissa = shifted
+            }
+            if sawPoint { fractionDigits += pendingFractionZeros + 1 }
+            pendingFractionZeros = 0
+            let (sum, overflow) = mantissa.addingReportingOverflow(UInt128(c - 48))
+            guard !overflow else { throw MoneyError(.overflow, "'\(text)' is out of range") }
+            mantissa = sum
         }
         guard sawDigit else { throw invalid("no digits") }
 
@@ -68,20 +79,15 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
         }
         while shift > 0 {
             let (next, overflow) = mantissa.multipliedReportingOverflow(by: 10)
-            guard !overflow, next <= UInt128(Int128.max) + 1 else {
+            guard !overflow, next <= UInt128(Int128.max) else {
                 throw MoneyError(.overflow, "'\(text)' is out of range")
             }
             if mantissa == 0 { break }
             mantissa = next
             shift -= 1
         }
-        if negative {
-            guard mantissa <= Int128.min.magnitude else { throw MoneyError(.overflow, "'\(text)' is out of range") }
-            self.init(units: mantissa == Int128.min.magnitude ? Int128.min : -Int128(mantissa))
-        } else {
-            guard let value = Int128(exactly: mantissa) else { throw MoneyError(.overflow, "'\(text)' is out of range") }
-            self.init(units: value)
-        }
+        guard let value = Int128(exactly: mantissa) else { throw MoneyError(.overflow, "'\(text)' is out of range") }
+        self.init(units: negative ? -value : value)
     }
 
     /// `LosslessStringConvertible`: plain decimal text, nil when invalid.

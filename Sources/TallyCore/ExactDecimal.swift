@@ -24,10 +24,17 @@ public struct ExactDecimal: Sendable, Hashable, Comparable {
     /// The value times 10¹⁸.
     public let units: Int128
 
-    /// Wraps a raw unit count (value × 10¹⁸).
+    /// Wraps a raw unit count (value × 10¹⁸). The range is symmetric,
+    /// ±(2¹²⁷ − 1) units, so negation and magnitude can never overflow:
+    /// `Int128.min` is not a valid unit count.
     public init(units: Int128) {
+        precondition(units != .min, "Int128.min is outside ExactDecimal's symmetric range")
         self.units = units
     }
+
+    /// The largest value, about 1.7 × 10²⁰; the smallest is its negation.
+    public static let max = ExactDecimal(units: .max)
+    public static let min = ExactDecimal(units: -.max)
 
     /// An integer value; exact for every `Int`.
     public init(_ value: Int) {
@@ -73,13 +80,13 @@ public struct ExactDecimal: Sendable, Hashable, Comparable {
 extension ExactDecimal {
     public static func + (lhs: ExactDecimal, rhs: ExactDecimal) throws(MoneyError) -> ExactDecimal {
         let (sum, overflow) = lhs.units.addingReportingOverflow(rhs.units)
-        if overflow { throw MoneyError(.overflow, "\(lhs) + \(rhs) is out of range") }
+        if overflow || sum == .min { throw MoneyError(.overflow, "\(lhs) + \(rhs) is out of range") }
         return ExactDecimal(units: sum)
     }
 
     public static func - (lhs: ExactDecimal, rhs: ExactDecimal) throws(MoneyError) -> ExactDecimal {
         let (difference, overflow) = lhs.units.subtractingReportingOverflow(rhs.units)
-        if overflow { throw MoneyError(.overflow, "\(lhs) - \(rhs) is out of range") }
+        if overflow || difference == .min { throw MoneyError(.overflow, "\(lhs) - \(rhs) is out of range") }
         return ExactDecimal(units: difference)
     }
 
@@ -125,12 +132,8 @@ extension ExactDecimal {
     }
 
     private static func signed(_ magnitude: UInt128, negative: Bool) -> Int128? {
-        if negative {
-            if magnitude == Int128.min.magnitude { return Int128.min }
-            guard let value = Int128(exactly: magnitude) else { return nil }
-            return -value
-        }
-        return Int128(exactly: magnitude)
+        guard let value = Int128(exactly: magnitude) else { return nil }
+        return negative ? -value : value
     }
 
     /// Rounds `±(quotient + remainder/divisor)` units to a whole unit by `rule`.

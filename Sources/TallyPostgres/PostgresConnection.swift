@@ -167,6 +167,7 @@ public final class PostgresConnection {
     /// Runs `body` in a transaction: committed when it returns, rolled back when
     /// it throws (and the error rethrown). Inside a transaction already, it
     /// becomes a savepoint, so helpers compose.
+    @discardableResult
     public func transaction<T>(
         _ isolation: IsolationLevel = .readCommitted, _ body: () throws -> T
     ) throws -> T {
@@ -189,6 +190,7 @@ public final class PostgresConnection {
 
     /// Runs `body` under a savepoint: its work is undone if it throws, while the
     /// enclosing transaction goes on.
+    @discardableResult
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
         precondition(isInTransaction, "savepoint outside a transaction")
         savepointCounter += 1

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `tally` executable against $DATABASE_URL, each in a
+# fresh database: migrate twice, migrate concurrently, refuse an edited file.
+set -uo pipefail  # no -e: each check records its own result
+tally=${1:-.build/debug/tally}
+base_url=${DATABASE_URL:?DATABASE_URL must be set}
+passed=0
+failed=0
+check() { # name, condition-status
+    if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "ok   $1"; else failed=$((failed + 1)); echo "FAIL $1"; fi
+}
+fresh_db() { # prints a DATABASE_URL for a new, empty database
+    local name="smoke_$RANDOM$RANDOM"
+    psql "$base_url" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE $name" >/dev/null || exit 1
+    echo "$base_url" | sed -E "s/dbname=[^ ]+/dbname=$name/"
+}
+
+url=$(fresh_db)
+first=$(DATABASE_URL=$url "$tally" migrate)
+second=$(DATABASE_URL=$url "$tally" migrate)
+grep -q "applied 0001_init.sql" <<<"$first"; check "first migrate applies 0001_init.sql" $?
+grep -q "Nothing to apply" <<<"$second"; check "second migrate applies nothing" $?
+DATABASE_URL=$url "$tally" migrate --status | grep -q "0001_init.sql  applied"; check "migrate --status lists applied files" $?
+
+url=$(fresh_db)
+DATABASE_URL=$url "$tally" migrate >/tmp/tally-smoke-a.$$ 2>&1 & a=$!
+DATABASE_URL=$url "$tally" migrate >/tmp/tally-smoke-b.$$ 2>&1 & b=$!
+wait $a; ra=$?; wait $b; rb=$?
+[ $ra -eq 0 ] && [ $rb -eq 0 ]; check "two concurrent migrate runs both succeed" $?
+[ "$(cat /tmp/tally-smoke-a.$$ /tmp/tally-smoke-b.$$ | grep -c 'applied 0001_init.sql')" -eq 1 ]; check "and apply each file once" $?
+rm -f /tmp/tally-smoke-a.$$ /tmp/tally-smoke-b.$$
+
+edited=$(mktemp -d)
+cp migrations/*.sql "$edited/"
+echo "-- edited after it was applied" >>"$edited/0001_init.sql"
+
+out=$(DATABASE_URL=$url TALLY_MIGRATIONS=$edited "$tally" migrate 2>&1); rc=$?
+
+[ $rc -ne 0 ] && grep -q "0001_init.sql was changed" <<<"$out"; check "an edited applied migration is refused by name" $?
+rm -rf "$edited"
+
+echo "smoke: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
