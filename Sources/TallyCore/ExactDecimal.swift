@@ -123,6 +123,22 @@ extension ExactDecimal {
             quotient: q, remainder: r, divisor: d, negative: (units < 0) != (divisor.units < 0), rule: rule)
     }
 
+    /// `self × factor ÷ divisor` with one rounding: the 256-bit product is
+    /// divided before anything is dropped. Cost shares (`U × K ÷ C`) use it so
+    /// that a pool-hour used in full costs exactly its price.
+    public func multiplied(
+        by factor: ExactDecimal, dividedBy divisor: ExactDecimal, rounding rule: RoundingRule
+    ) throws(MoneyError) -> ExactDecimal {
+        if divisor.units == 0 { throw MoneyError(.divisionByZero, "\(self) × \(factor) ÷ 0") }
+        // (a·10¹⁸)(b·10¹⁸) / (c·10¹⁸) = (a·b/c)·10¹⁸ units.
+        let wide = units.magnitude.multipliedFullWidth(by: factor.units.magnitude)
+        let d = divisor.units.magnitude
+        guard wide.high < d else { throw MoneyError(.overflow, "\(self) × \(factor) ÷ \(divisor) is out of range") }
+        let (q, r) = d.dividingFullWidth(wide)
+        let negative = ((units < 0) != (factor.units < 0)) != (divisor.units < 0)
+        return try ExactDecimal.round(quotient: q, remainder: r, divisor: d, negative: negative, rule: rule)
+    }
+
     /// |self × other| in units, as quotient and remainder of the division by 10¹⁸.
     private func productMagnitude(_ other: ExactDecimal) throws(MoneyError) -> (UInt128, UInt128) {
         let wide = units.magnitude.multipliedFullWidth(by: other.units.magnitude)

@@ -122,3 +122,19 @@ struct ExactDecimalTests {
     }
 }
 
+
+@Suite("ExactDecimal fused multiply-divide")
+struct FusedMultiplyDivideTests {
+    @Test func roundsOnceAfterTheFullProduct() throws {
+        // 18 × (44 ÷ 18) via a rate would give 43.999999999999999992; fused gives 44.
+        #expect(try ExactDecimal(18).multiplied(by: 44, dividedBy: 18, rounding: .halfEven) == 44)
+        #expect(try ExactDecimal(1).multiplied(by: 2, dividedBy: 3, rounding: .halfAwayFromZero).description == "0.666666666666666667")
+        #expect(try ExactDecimal(-1).multiplied(by: 2, dividedBy: 3, rounding: .halfAwayFromZero).description == "-0.666666666666666667")
+        #expect(try ExactDecimal(-1).multiplied(by: -2, dividedBy: -3, rounding: .towardZero).description == "-0.666666666666666666")
+        // A product far beyond the range is fine when the quotient fits.
+        let big = try ExactDecimal(parsing: "100000000000000000000")
+        #expect(try big.multiplied(by: big, dividedBy: big, rounding: .halfEven) == big)
+        #expect(throws: MoneyError.self) { try big.multiplied(by: big, dividedBy: 1, rounding: .halfEven) }
+        #expect(throws: MoneyError.self) { try big.multiplied(by: 1, dividedBy: .zero, rounding: .halfEven) }
+    }
+}

@@ -1,0 +1,86 @@
+/// What capacity cost over a period, at the finest grain reports need:
+/// per pool and day for capacity, and per pool, day and model for usage.
+///
+/// Built by ``CostEngine``; grouped into report rows by ``CostReport``.
+/// Every figure is in the reporting currency at full precision.
+public struct CostLedger: Sendable {
+    public struct PoolDay: Hashable, Sendable, Comparable {
+        public let pool: Pool
+        public let day: CivilDate
+        public static func < (lhs: PoolDay, rhs: PoolDay) -> Bool { (lhs.pool, lhs.day) < (rhs.pool, rhs.day) }
+    }
+
+    public struct PoolDayFigures: Sendable, Equatable {
+        public var capacityGPUHours: ExactDecimal = .zero
+        /// Capacity from spot and on-demand purchases.
+        public var spotGPUHours: ExactDecimal = .zero
+        public var usedGPUHours: ExactDecimal = .zero
+        public var purchaseCost: ExactDecimal = .zero
+        public var usedCost: ExactDecimal = .zero
+        /// purchaseCost − usedCost, exactly.
+        public var idleCost: ExactDecimal = .zero
+        /// Idle cost of a pool nobody used in the whole period.
+        public var strandedCost: ExactDecimal = .zero
+    }
+
+    public struct Usage: Hashable, Sendable, Comparable {
+        public let pool: Pool
+        public let day: CivilDate
+        public let model: String
+        public static func < (lhs: Usage, rhs: Usage) -> Bool {
+            (lhs.pool, lhs.day, lhs.model) < (rhs.pool, rhs.day, rhs.model)
+        }
+    }
+
+    public struct UsageFigures: Sendable, Equatable {
+        public var usedGPUHours: ExactDecimal = .zero
+        public var usedCost: ExactDecimal = .zero
+        /// usedCost plus this usage's share of its pool's idle cost over the period.
+        public var fullyLoadedCost: ExactDecimal = .zero
+        /// Tokens served, when the allocation data carried them.
+        public var tokens: TokenCounts = .zero
+    }
+
+    public let period: CostPeriod
+    public let reportingCurrency: Currency
+    public let sites: [String: Site]
+    public internal(set) var poolDays: [PoolDay: PoolDayFigures]
+    public internal(set) var usage: [Usage: UsageFigures]
+
+    /// Sums over everything, for reconciliation.
+    public func totals() throws -> CostTotals {
+        var t = CostTotals()
+        for figures in poolDays.values {
+            t.capacityGPUHours = try t.capacityGPUHours + figures.capacityGPUHours
+            t.spotGPUHours = try t.spotGPUHours + figures.spotGPUHours
+            t.usedGPUHours = try t.usedGPUHours + figures.usedGPUHours
+            t.purchaseCost = try t.purchaseCost + figures.purchaseCost
+            t.usedCost = try t.usedCost + figures.usedCost
+            t.idleCost = try t.idleCost + figures.idleCost
+            t.strandedCost = try t.strandedCost + figures.strandedCost
+        }
+        for figures in usage.values {
+            t.fullyLoadedCost = try t.fullyLoadedCost + figures.fullyLoadedCost
+        }
+        return t
+    }
+}
+
+/// Period totals and the two conservation laws of SPEC §3.
+public struct CostTotals: Sendable, Equatable {
+    public var capacityGPUHours: ExactDecimal = .zero
+    public var spotGPUHours: ExactDecimal = .zero
+    public var usedGPUHours: ExactDecimal = .zero
+    public var purchaseCost: ExactDecimal = .zero
+    public var usedCost: ExactDecimal = .zero
+    public var idleCost: ExactDecimal = .zero
+    public var fullyLoadedCost: ExactDecimal = .zero
+    public var strandedCost: ExactDecimal = .zero
+
+    public var idleGPUHours: ExactDecimal { (try? capacityGPUHours - usedGPUHours) ?? .zero }
+
+    /// used + idle = purchase cost, exactly.
+    public var usedPlusIdleReconciles: Bool { (try? usedCost + idleCost) == purchaseCost }
+    /// fully loaded + stranded = purchase cost, exactly.
+    public var fullyLoadedPlusStrandedReconciles: Bool { (try? fullyLoadedCost + strandedCost) == purchaseCost }
+}

@@ -1,0 +1,122 @@
+/// A ``CostLedger`` grouped by one dimension, with totals that reconcile.
+///
+/// Rows are sorted by key. For `.model`, capacity belongs to no model: rows
+/// carry used and fully loaded cost and cost per 1M tokens, and the idle and
+/// stranded cost appear in the totals (and as their own rows when rendered),
+/// never hidden inside a model's figure.
+public struct CostReport: Sendable {
+    public enum Dimension: String, Sendable, CaseIterable {
+        case model, pool, site, country, gpu, day
+    }
+
+    public struct Row: Sendable, Equatable {
+        public let key: String
+        /// nil for `.model` rows (capacity is not a model's).
+        public var capacityGPUHours: ExactDecimal?
+        public var spotGPUHours: ExactDecimal?
+        public var purchaseCost: ExactDecimal?
+        public var idleCost: ExactDecimal?
+        public var strandedCost: ExactDecimal?
+        public var usedGPUHours: ExactDecimal = .zero
+        public var usedCost: ExactDecimal = .zero
+        public var fullyLoadedCost: ExactDecimal = .zero
+        public var tokens: TokenCounts = .zero
+        /// `.model` rows only, when the model served tokens.
+        public var costPerMillion: CostPerMillionTokens?
+
+        public var idleGPUHours: ExactDecimal? {
+            capacityGPUHours.flatMap { try? $0 - usedGPUHours }
+        }
+
+        /// Idle share of capacity, 0…1 (nil without capacity).
+        public var idleFraction: ExactDecimal? {
+            guard let capacityGPUHours, capacityGPUHours > .zero, let idle = idleGPUHours else { return nil }
+            return try? idle.divided(by: capacityGPUHours, rounding: .halfEven)
+        }
+
+        /// Spot and on-demand share of capacity, 0…1.
+        public var spotFraction: ExactDecimal? {
+            guard let capacityGPUHours, capacityGPUHours > .zero, let spotGPUHours else { return nil }
+            return try? spotGPUHours.divided(by: capacityGPUHours, rounding: .halfEven)
+        }
+
+        /// Purchase cost per capacity GPU-hour.
+        public var blendedCostPerGPUHour: ExactDecimal? {
+            guard let capacityGPUHours, capacityGPUHours > .zero, let purchaseCost else { return nil }
+            return try? purchaseCost.divided(by: capacityGPUHours, rounding: .halfEven)
+        }
+    }
+
+    public let dimension: Dimension
+    public let period: CostPeriod
+    public let reportingCurrency: Currency
+    public let rows: [Row]
+    public let totals: CostTotals
+
+    /// Groups `ledger` by `dimension`. Tokens come from the ledger (allocation
+    /// data) unless `tokens` supplies a model's volumes; `weights` overrides the
+    /// standard compute weights per model. Throws if the totals do not reconcile.
+    public init(
+        ledger: CostLedger, by dimension: Dimension, tokens: [String: TokenCounts] = [:],
+        weights: [String: ComputeWeights] = [:]
+    ) throws {
+        self.dimension = dimension
+        self.period = ledger.period
+        self.reportingCurrency = ledger.reportingCurrency
+
+        func key(_ pool: Pool, _ day: CivilDate) -> String {
+            switch dimension {
+            case .model: return ""
+            case .pool: return pool.description
+            case .site: return pool.site
+            case .country: return ledger.sites[pool.site]?.country ?? "??"
+            case .gpu: return pool.gpuType
+            case .day: return day.description
+            }
+        }
+
+        var rows: [String: Row] = [:]
+        if dimension != .model {
+            for (poolDay, figures) in ledger.poolDays {
+                let k = key(poolDay.pool, poolDay.day)
+                var row = rows[k] ?? Row(key: k, capacityGPUHours: .zero, spotGPUHours: .zero, purchaseCost: .zero, idleCost: .zero, strandedCost: .zero)
+                row.capacityGPUHours = try row.capacityGPUHours! + figures.capacityGPUHours
+                row.spotGPUHours = try row.spotGPUHours! + figures.spotGPUHours
+                row.purchaseCost = try row.purchaseCost! + figures.purchaseCost
+                row.idleCost = try row.idleCost! + figures.idleCost
+                row.strandedCost = try row.strandedCost! + figures.strandedCost
+                rows[k] = row
+            }
+        }
+        for (usage, figures) in ledger.usage {
+            let k = dimension == .model ? usage.model : key(usage.pool, usage.day)
+            var row = rows[k] ?? Row(key: k)
+            row.usedGPUHours = try row.usedGPUHours + figures.usedGPUHours
+            row.usedCost = try row.usedCost + figures.usedCost
+            row.fullyLoadedCost = try row.fullyLoadedCost + figures.fullyLoadedCost
+            row.tokens = row.tokens + figures.tokens
+            rows[k] = row
+        }
+        if dimension == .model {
+            for (model, counts) in tokens {
+                guard var row = rows[model] else { continue }
+                row.tokens = counts
+                rows[model] = row
+            }
+            for (model, row) in rows {
+                rows[model]!.costPerMillion = try CostPerMillionTokens(
+                    cost: row.fullyLoadedCost, tokens: row.tokens, weights: weights[model] ?? .standard)
+            }
+        }
+        self.rows = rows.values.sorted { $0.key < $1.key }
+        self.totals = try ledger.totals()
+        guard totals.usedPlusIdleReconciles else {
+            throw CostError(.arithmetic, "used + idle (\(totals.usedCost) + \(totals.idleCost)) ≠ purchase cost \(totals.purchaseCost)")
+        }
+        guard totals.fullyLoadedPlusStrandedReconciles else {
+            throw CostError(
+                .arithmetic,
+                "fully loaded + stranded (\(totals.fullyLoadedCost) + \(totals.strandedCost)) ≠ purchase cost \(totals.purchaseCost)")
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Testing
+import TallyCore
+import TallyTesting
+
+/// The conservation laws of SPEC §3 over random fleets: several currencies,
+/// contracts that start and end mid-hour, upfront fees, spot buys with and
+/// without preemption, and allocations up to the reserved capacity.
+@Suite("Cost engine properties")
+struct CostEnginePropertyTests {
+    struct Fleet {
+        var sites: [Site] = []
+        var purchases: [CapacityPurchase] = []
+        var allocations: [Allocation] = []
+        var fx = FXTable(reportingCurrency: .usd)
+        let period: CostPeriod
+    }
+
+    static func fleet(seed: UInt64) throws -> Fleet {
+        var random = SeededRandom(seed: seed)
+        let start = try UTCTimestamp(parsing: "2026-11-01T00:00:00Z")
+        let days = Int.random(in: 1...4, using: &random)
+        var fleet = Fleet(period: try CostPeriod(from: start, to: start.adding(microseconds: Int64(days) * UTCTimestamp.microsecondsPerDay)))
+        let currencies: [Currency] = [.usd, .eur, .jpy, try Currency(code: "INR")]
+        for c in currencies where c != .usd {
+            for day in stride(from: -1, to: days, by: Int.random(in: 1...2, using: &random)) {
+                fleet.fx.add(day: start.date.adding(days: day), currency: c,
+                             rate: try random.decimal(integerDigits: 1, places: 6).magnitude + ExactDecimal(units: 1_000_000_000_000))
+            }
+        }
+        let gpuTypes = ["H100", "H200", "L40S"]
+        for s in 0..<Int.random(in: 1...4, using: &random) {
+            fleet.sites.append(Site(id: "site\(s)", provider: "p", country: ["US", "DE", "JP", "IN"][s % 4],
+                                    currency: currencies[Int.random(in: 0..<4, using: &random)]))
+        }
+        let hours = fleet.period.hourCount
+        var n = 0
+        for site in fleet.sites {
+            for gpu in gpuTypes.prefix(Int.random(in: 1...3, using: &random)) {
+                let pool = Pool(site: site.id, gpuType: gpu)
+                let base = Int.random(in: 1...64, using: &random)
+                // A base contract covering the whole period: allocations stay under it.
+                n += 1
+                fleet.purchases.append(CapacityPurchase(
+                    id: "r\(n)", kind: .reserved, pool: pool, gpuCount: base,
+                    start: fleet.period.from.adding(microseconds: -Int64.random(in: 0...10_000_000_000, using: &random) * 1000),
+                    end: fleet.period.to.adding(microseconds: Int64.random(in: 0...10_000_000_000, using: &random) * 1000),
+                    pricePerGPUHour: random.decimal(integerDigits: 1, places: 6).magnitude,
+                    upfrontFee: Bool.random(using: &random) ? random.decimal(integerDigits: 5, places: 2).magnitude : .zero))
+                // Extra contracts and spot buys with odd second boundaries.
+                for _ in 0..<Int.random(in: 0...3, using: &random) {
+                    n += 1
+                    let a = Int64.random(in: 0..<Int64(hours * 3600), using: &random)
+                    let b = Int64.random(in: (a + 1)...Int64(hours * 3600 + 7200), using: &random)
+                    let kind = CapacityPurchase.Kind.allCases.randomElement(using: &random)!
+                    let preempt = kind != .reserved && Bool.random(using: &random)
+                    fleet.purchases.append(CapacityPurchase(
+                        id: "x\(n)", kind: kind, pool: pool, gpuCount: Int.random(in: 1...16, using: &random),
+                        start: fleet.period.from.adding(microseconds: a * 1_000_000),
+                        end: fleet.period.from.adding(microseconds: b * 1_000_000),
+                        pricePerGPUHour: random.decimal(integerDigits: 1, places: 6).magnitude,
+                        upfrontFee: kind == .reserved ? random.decimal(integerDigits: 3, places: 2).magnitude : .zero,
+                        preemptedAt: preempt ? fleet.period.from.adding(microseconds: Int64.random(in: a...b, using: &random) * 1_000_000) : nil))
+                }
+                // Some pools stay unused (stranded); others serve up to three models.
+                guard Int.random(in: 0..<5, using: &random) > 0 else { continue }
+                for h in 0..<hours {
+                    var left = ExactDecimal(base)
+                    for model in ["m1", "m2", "m3"] where Bool.random(using: &random) {
+                        let share = try left.multiplied(by: random.decimal(integerDigits: 0, places: 3).magnitude, rounding: .towardZero)
+                        left = try left - share
+                        fleet.allocations.append(Allocation(hour: fleet.period.hourStart(h), pool: pool, model: model, gpusUsed: share,
+                                                            tokens: TokenCounts(input: Int64.random(in: 0...1_000_000, using: &random))))
+                    }
+                }
+            }
+        }
+        return fleet
+    }
+
+    @Test(arguments: 1...40)
+    func conservationHoldsExactly(seed: Int) throws {
+        let fleet = try Self.fleet(seed: UInt64(seed))
+        let ledger = try CostEngine(period: fleet.period, sites: fleet.sites, fx: fleet.fx)
+            .compute(purchases: fleet.purchases, allocations: fleet.allocations)
+        let totals = try ledger.totals()
+        #expect(try totals.usedCost + totals.idleCost == totals.purchaseCost, "used + idle = purchase")
+        #expect(try totals.fullyLoadedCost + totals.strandedCost == totals.purchaseCost, "fully loaded + stranded = purchase")
+        #expect(totals.usedGPUHours <= totals.capacityGPUHours)
+        for figures in ledger.usage.values {
+            #expect(figures.fullyLoadedCost >= figures.usedCost, "idle share is never negative")
+        }
+        // Every grouping adds up to the same totals.
+        for dimension in CostReport.Dimension.allCases {
+            let report = try CostReport(ledger: ledger, by: dimension)
+            #expect(try report.rows.map(\.usedCost).sum() == totals.usedCost)
+            #expect(try report.rows.map(\.fullyLoadedCost).sum() == totals.fullyLoadedCost)
+            if dimension != .model {
+                #expect(try report.rows.map { $0.purchaseCost! }.sum() == totals.purchaseCost, "\(dimension)")
+                #expect(try report.rows.map { $0.strandedCost! }.sum() == totals.strandedCost)
+            }
+        }
+    }
+
+    @Test(arguments: 1...10)
+    func overAllocationIsAlwaysCaught(seed: Int) throws {
+        var fleet = try Self.fleet(seed: UInt64(seed) + 1000)
+        let pool = fleet.purchases[0].pool
+        // More than every purchase of the pool together could provide.
+        let total = fleet.purchases.filter { $0.pool == pool }.reduce(0) { $0 + $1.gpuCount }
+        fleet.allocations.append(Allocation(hour: fleet.period.hourStart(0), pool: pool, model: "greedy", gpusUsed: ExactDecimal(total + 1)))
+        #expect {
+            try CostEngine(period: fleet.period, sites: fleet.sites, fx: fleet.fx)
+                .compute(purchases: fleet.purchases, allocations: fleet.allocations)
+        } throws: { CostError.Code.overAllocated ~= $0 }
+    }
+
+    @Test func distributionIsExactAndProportional() throws {
+        var random = SeededRandom(seed: 99)
+        for _ in 0..<2_000 {
+            let total = random.decimal(integerDigits: 8, places: 18)
+            let weights = (0..<Int.random(in: 1...12, using: &random)).map { _ in random.decimal(integerDigits: 4, places: 6).magnitude }
+            guard try weights.sum() > .zero else { continue }
+            let parts = try total.distributed(proportionalTo: weights)
+            #expect(try parts.sum() == total)
+            for (part, weight) in zip(parts, weights) where weight.isZero {
+                #expect(part.isZero)
+            }
+        }
+    }
+}
