@@ -21,6 +21,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // libpq, found through pkg-config (apt: libpq-dev).
@@ -34,7 +35,11 @@ let package = Package(
         // Thin PostgreSQL client over libpq.
         .target(name: "TallyPostgres", dependencies: ["CLibPQ", "TallyCore"], swiftSettings: strict),
         // Migrations, the self-starting local cluster, stores.
-        .target(name: "TallyDatabase", dependencies: ["TallyPostgres", "TallyCore"], swiftSettings: strict),
+        .target(
+            name: "TallyDatabase",
+            dependencies: ["TallyPostgres", "TallyCore", .product(name: "CSV", package: "CSV.swift")],
+            swiftSettings: strict
+        ),
         // Helpers for tests that need a real PostgreSQL: a fresh schema per test.
         .target(name: "TallyTesting", dependencies: ["TallyDatabase", "TallyPostgres"], swiftSettings: strict),
         .executableTarget(
@@ -42,6 +47,7 @@ let package = Package(
             dependencies: [
                 "TallyCore", "TallyPostgres", "TallyDatabase",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CSV", package: "CSV.swift"),
             ],
             swiftSettings: strict
         ),

@@ -75,6 +75,14 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
             text += "\"" + identifier.replacingAll("\"", with: "\"\"") + "\""
         }
 
+        /// A comma-separated list of quoted names, each optionally qualified
+        /// (`"s"."id", "s"."name"`), for statements built from a column list.
+        public mutating func appendInterpolation(identifiers: [String], qualifiedBy qualifier: String? = nil) {
+            let prefix = qualifier.map { "\"" + $0.replacingAll("\"", with: "\"\"") + "\"." } ?? ""
+            text += identifiers.map { prefix + "\"" + $0.replacingAll("\"", with: "\"\"") + "\"" }
+                .joined(separator: ", ")
+        }
+
         /// Another statement fragment; its parameters are renumbered after ours.
         public mutating func appendInterpolation(_ fragment: SQL) {
             let offset = bindings.count

@@ -1,0 +1,43 @@
+import ArgumentParser
+import TallyDatabase
+
+struct SupplyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supply",
+        abstract: "Load what capacity costs: sites, GPU types, contracts, spot buys, FX, allocations.",
+        subcommands: [Import.self]
+    )
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import supply CSV files (one kind per file, told apart by the header).",
+            discussion: """
+                Kinds and their columns (optional ones in brackets); see docs/supply-data.md:
+                  sites               id,provider,country,currency
+                  gpu_types           id,memory_gb[,description]
+                  fx_rates            day,currency,rate        (1 unit = rate × reporting currency)
+                  reserved_contracts  id,site_id,gpu_type_id,gpu_count,starts_at,ends_at,price_per_gpu_hour[,upfront_fee]
+                  capacity_purchases  id,kind,site_id,gpu_type_id,gpu_count,starts_at,ends_at,price_per_gpu_hour[,preempted_at]
+                  allocations         hour,site_id,gpu_type_id,model,gpus_used[,input_tokens,cached_input_tokens,output_tokens]
+                  compute_weights     model,input_weight,cached_weight,output_weight
+
+                Every row is validated; all problems are listed with file:line, column and \
+                value, and then nothing is imported (exit status 1). All files load in one \
+                transaction. Importing the same file again changes nothing; a changed row \
+                with the same id is updated, unless it touches a closed month (finalized \
+                invoices), which is refused.
+                """
+        )
+
+        @Argument(help: "CSV files to import.")
+        var files: [String]
+
+        func run() throws {
+            let db = try DatabaseTarget().migratedConnection()
+            let summaries = try SupplyImporter().importFiles(files, into: db)
+            for s in summaries {
+                print("\(s.file): \(s.kind.rawValue), \(s.rows) rows: \(s.inserted) new, \(s.updated) changed, \(s.unchanged) unchanged")
+            }
+        }
+    }
+}

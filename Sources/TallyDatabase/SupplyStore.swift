@@ -1,0 +1,105 @@
+import TallyCore
+import TallyPostgres
+
+/// Reads the supply tables into core types for the cost engine.
+public struct SupplyStore {
+    let db: PostgresConnection
+
+    public init(_ db: PostgresConnection) {
+        self.db = db
+    }
+
+    /// The currency costs are reported in (`settings.reporting_currency`, default USD).
+    public func reportingCurrency() throws -> Currency {
+        let code = try db.execute("SELECT value FROM settings WHERE key = 'reporting_currency'").first?
+            .decode(0, as: String.self) ?? "USD"
+        return try Currency(code: code)
+    }
+
+    public func sites() throws -> [Site] {
+        try db.execute("SELECT id, provider, country, currency FROM sites ORDER BY id").map { row in
+            Site(id: try row.decode(0), provider: try row.decode(1), country: try row.decode(2),
+                 currency: try row.decode(3, as: Currency.self))
+        }
+    }
+
+    /// Reserved contracts and spot/on-demand purchases active at some time in `period`.
+    public func purchases(overlapping period: CostPeriod) throws -> [CapacityPurchase] {
+        var purchases = try db.execute(
+            """
+            SELECT id, site_id, gpu_type_id, gpu_count, starts_at, ends_at, price_per_gpu_hour, upfront_fee
+            FROM reserved_contracts WHERE starts_at < \(period.to) AND ends_at > \(period.from) ORDER BY id
+            """
+        ).map { row in
+            CapacityPurchase(
+                id: try row.decode(0), kind: .reserved, pool: Pool(site: try row.decode(1), gpuType: try row.decode(2)),
+                gpuCount: try row.decode(3), start: try row.decode(4), end: try row.decode(5),
+                pricePerGPUHour: try row.decode(6), upfrontFee: try row.decode(7))
+        }
+        purchases += try db.execute(
+            """
+            SELECT id, kind, site_id, gpu_type_id, gpu_count, starts_at, ends_at, price_per_gpu_hour, preempted_at
+            FROM capacity_purchases WHERE starts_at < \(period.to) AND ends_at > \(period.from) ORDER BY id
+            """
+        ).map { row in
+            CapacityPurchase(
+                id: try row.decode(0), kind: try row.decode(1, as: String.self) == "spot" ? .spot : .onDemand,
+                pool: Pool(site: try row.decode(2), gpuType: try row.decode(3)), gpuCount: try row.decode(4),
+                start: try row.decode(5), end: try row.decode(6), pricePerGPUHour: try row.decode(7),
+                preemptedAt: try row.decode(8, as: UTCTimestamp?.self))
+        }
+        return purchases
+    }
+
+    /// Every FX rate on or before the period's last day (earlier ones matter:
+    /// a day converts at the latest rate on or before it).
+    public func fxTable(for period: CostPeriod, reportingCurrency: Currency) throws -> FXTable {
+        var table = FXTable(reportingCurrency: reportingCurrency)
+        for row in try db.execute(
+            "SELECT day, currency, rate FROM fx_rates WHERE day < \(period.to.date.adding(days: 1)) ORDER BY currency, day")
+        {
+            table.add(day: try row.decode(0), currency: try row.decode(1, as: Currency.self), rate: try row.decode(2))
+        }
+        return table
+    }
+
+    /// Allocations in the period's hours.
+    public func allocations(in period: CostPeriod) throws -> [Allocation] {
+        let result = try db.execute(
+            """
+            SELECT hour, site_id, gpu_type_id, model, gpus_used, input_tokens, cached_input_tokens, output_tokens
+            FROM allocations WHERE hour >= \(period.from) AND hour < \(period.to)
+            """)
+        var allocations: [Allocation] = []
+        allocations.reserveCapacity(result.count)
+        var pool = Pool(site: "", gpuType: "")
+        for row in result {
+            let site = try row.decode(1, as: String.self)
+            let gpu = try row.decode(2, as: String.self)
+            if pool.site != site || pool.gpuType != gpu { pool = Pool(site: site, gpuType: gpu) }
+            let input = try row.decode(5, as: Int64?.self)
+            let cached = try row.decode(6, as: Int64?.self)
+            let output = try row.decode(7, as: Int64?.self)
+            let tokens = input == nil && cached == nil && output == nil
+                ? nil : TokenCounts(input: input ?? 0, cachedInput: cached ?? 0, output: output ?? 0)
+            allocations.append(Allocation(
+                hour: try row.decode(0), pool: pool, model: try row.decode(3), gpusUsed: try row.decode(4), tokens: tokens))
+        }
+        return allocations
+    }
+
+    public func computeWeights() throws -> [String: ComputeWeights] {
+        var weights: [String: ComputeWeights] = [:]
+        for row in try db.execute("SELECT model, input_weight, cached_weight, output_weight FROM model_compute_weights") {
+            weights[try row.decode(0)] = ComputeWeights(input: try row.decode(1), cachedInput: try row.decode(2), output: try row.decode(3))
+        }
+        return weights
+    }
+
+    /// Runs the cost engine over `period` on what the database holds.
+    public func ledger(for period: CostPeriod) throws -> CostLedger {
+        let currency = try reportingCurrency()
+        let engine = CostEngine(period: period, sites: try sites(), fx: try fxTable(for: period, reportingCurrency: currency))
+        return try engine.compute(purchases: try purchases(overlapping: period), allocations: try allocations(in: period))
+    }
+}
