@@ -37,15 +37,17 @@ let package = Package(
         // Migrations, the self-starting local cluster, stores.
         .target(
             name: "TallyDatabase",
-            dependencies: ["TallyPostgres", "TallyCore", .product(name: "CSV", package: "CSV.swift")],
+            dependencies: ["TallyPostgres", "TallyCore"],
             swiftSettings: strict
         ),
         // Helpers for tests that need a real PostgreSQL: a fresh schema per test.
         .target(name: "TallyTesting", dependencies: ["TallyDatabase", "TallyPostgres"], swiftSettings: strict),
+        // Realistic, reproducible demo and benchmark data.
+        .target(name: "TallyDemo", dependencies: ["TallyCore"], swiftSettings: strict),
         .executableTarget(
             name: "TallyCLI",
             dependencies: [
-                "TallyCore", "TallyPostgres", "TallyDatabase",
+                "TallyCore", "TallyPostgres", "TallyDatabase", "TallyDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CSV", package: "CSV.swift"),
             ],

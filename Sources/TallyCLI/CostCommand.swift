@@ -44,12 +44,25 @@ struct CostCommand: ParsableCommand {
     var tokens: [ModelTokensArgument] = []
 
     func run() throws {
+        var timer = PhaseTimer()
+        defer { timer.report() }
         let period = try CostPeriod(from: from.timestamp, to: to.timestamp)
         let store = SupplyStore(try DatabaseTarget().migratedConnection())
-        let ledger = try store.ledger(for: period)
+        timer.lap("connect")
+        let currency = try store.reportingCurrency()
+        let engine = CostEngine(
+            period: period, sites: try store.sites(), fx: try store.fxTable(for: period, reportingCurrency: currency))
+        let purchases = try store.purchases(overlapping: period)
+        let allocations = try store.allocations(in: period)
+        let weights = try store.computeWeights()
+        timer.lap("load")
+        let ledger = try engine.compute(purchases: purchases, allocations: allocations)
+        timer.lap("compute")
         let report = try CostReport(
             ledger: ledger, by: by, tokens: Dictionary(tokens.map { ($0.model, $0.tokens) }, uniquingKeysWith: { $1 }),
-            weights: try store.computeWeights())
+            weights: weights)
+        timer.lap("group")
+        defer { timer.lap("render") }
         switch format {
         case .table:
             print("Cost \(period.from.date) – \(period.to.date) (\(period)), by \(by.rawValue), in \(report.reportingCurrency)\n")

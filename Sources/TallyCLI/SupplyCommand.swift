@@ -1,11 +1,14 @@
 import ArgumentParser
+import Foundation
+import TallyCore
 import TallyDatabase
+import TallyDemo
 
 struct SupplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "supply",
         abstract: "Load what capacity costs: sites, GPU types, contracts, spot buys, FX, allocations.",
-        subcommands: [Import.self]
+        subcommands: [Import.self, Generate.self]
     )
 
     struct Import: ParsableCommand {
@@ -38,6 +41,50 @@ struct SupplyCommand: ParsableCommand {
             for s in summaries {
                 print("\(s.file): \(s.kind.rawValue), \(s.rows) rows: \(s.inserted) new, \(s.updated) changed, \(s.unchanged) unchanged")
             }
+        }
+    }
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a realistic, reproducible month of supply CSV files (demo and benchmark data).",
+            discussion: """
+                40 sites in 15 countries with their currencies and daily FX, six GPU types, \
+                reserved contracts (some starting mid-month, some with upfront fees), spot \
+                and on-demand buys at peaks (some preempted), and hourly allocations of 30 \
+                open models with the tokens they served (~500,000 rows at full scale). \
+                The same seed writes the same files.
+                """
+        )
+
+        @Option(help: "The month, YYYY-MM.")
+        var month: String
+
+        @Option(help: "Output folder.")
+        var out: String
+
+        @Option(help: "Number of sites (1-40).")
+        var sites = 40
+
+        @Option(help: "Number of GPU types (1-6).")
+        var gpuTypes = 6
+
+        @Option(help: "Random seed.")
+        var seed: UInt64 = 2026
+
+        func run() throws {
+            guard let first = try? CivilDate(parsing: month + "-01") else {
+                throw ValidationError("--month must be YYYY-MM, got '\(month)'")
+            }
+            guard (1...40).contains(sites), (1...6).contains(gpuTypes) else {
+                throw ValidationError("--sites must be 1-40 and --gpu-types 1-6")
+            }
+            var generator = SupplyGenerator(month: first)
+            generator.siteCount = sites
+            generator.gpuTypeCount = gpuTypes
+            generator.seed = seed
+            let output = try generator.write(to: URL(fileURLWithPath: out))
+            for file in output.files { print(file) }
+            print("\(output.allocationRows) allocation rows")
         }
     }
 }

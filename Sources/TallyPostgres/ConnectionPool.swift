@@ -20,6 +20,7 @@ public actor ConnectionPool {
     }
 
     /// Runs `body` with a connection of the pool, on that connection's thread.
+    @discardableResult
     public func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let connection = try await acquire()
         do {
@@ -36,6 +37,7 @@ public actor ConnectionPool {
     }
 
     /// Runs `body` in a transaction on a connection of the pool.
+    @discardableResult
     public func transaction<T: Sendable>(
         _ isolation: PostgresConnection.IsolationLevel = .readCommitted,
         _ body: @Sendable (PostgresConnection) throws -> T

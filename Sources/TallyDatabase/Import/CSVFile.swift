@@ -1,51 +1,157 @@
-import CSV
 import Foundation
 
-/// A CSV file read record by record, with the line each record starts on.
+/// A strict, streaming RFC 4180 reader that knows the line of every record.
 ///
-/// Parsing is CSV.swift's (RFC 4180 quoting); this wrapper adds what error
-/// messages need: the file name and the 1-based line of each record, counting
-/// newlines inside quoted fields, and it skips blank lines.
+/// Why not CSV.swift (which Tally uses for writing CSV): on Linux its stream
+/// source reports an error at a normal end of file, it accepts an unclosed
+/// quote at the end of a file as data, and it cannot say which line a record
+/// came from. Billing input must fail loudly and precisely, and usage files
+/// are large, so this reader:
+/// - streams the file in 1 MiB chunks (constant memory for any size);
+/// - accepts `,`-separated fields, `"`-quoted fields with `""` escapes and
+///   newlines inside, CRLF or LF line ends, a UTF-8 byte-order mark, and
+///   blank lines (skipped); trims spaces around unquoted fields;
+/// - refuses a quote inside an unquoted field, text after a closing quote,
+///   an unclosed quote (naming the line it opened on) and invalid UTF-8.
 struct CSVFile {
     let path: String
-    let header: [String]
-    private let reader: CSVReader
-    private var nextLine: Int
+    private(set) var header: [String] = []
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var atEnd = false
+    private var line = 1
 
     init(path: String) throws(ImportProblem) {
         self.path = path
-        guard let stream = InputStream(fileAtPath: path), FileManager.default.isReadableFile(atPath: path) else {
-            throw ImportProblem(file: path, line: nil, "cannot read the file")
+        if path == "-" {
+            handle = FileHandle.standardInput
+        } else {
+            guard let opened = FileHandle(forReadingAtPath: path) else {
+                throw ImportProblem(file: path, line: nil, "cannot open the file for reading")
+            }
+            handle = opened
         }
-        do {
-            reader = try CSVReader(stream: stream, hasHeaderRow: true, trimFields: true)
-        } catch {
-            throw ImportProblem(file: path, line: 1, "cannot read the header row: \(error)")
-        }
-        guard let header = reader.headerRow, !(header.count == 1 && header[0].isEmpty) else {
+        try fill()
+        if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+        guard let (_, fields) = try next() else {
             throw ImportProblem(file: path, line: 1, "the file is empty: a header row is required")
         }
-        self.header = header.map { $0.lowercased() }
-        self.nextLine = 1 + 1 + Self.newlines(in: header)
+        header = fields.map { $0.lowercased() }
     }
 
-    /// The next record and its line, or nil at the end.
+    private mutating func fill() throws(ImportProblem) {
+        guard !atEnd else { return }
+        if position > 0 {
+            buffer.removeFirst(position)
+            position = 0
+        }
+        let chunk: Data?
+        do {
+            chunk = try handle.read(upToCount: 1 << 20)
+        } catch {
+            throw ImportProblem(file: path, line: line, "read failed: \(error.localizedDescription)")
+        }
+        guard let chunk, !chunk.isEmpty else {
+            atEnd = true
+            return
+        }
+        buffer.append(contentsOf: chunk)
+    }
+
+    /// The next byte, refilling as needed; nil at the end of the file.
+    private mutating func nextByte() throws(ImportProblem) -> UInt8? {
+        if position == buffer.count {
+            try fill()
+            if position == buffer.count { return nil }
+        }
+        defer { position += 1 }
+        return buffer[position]
+    }
+
+    private mutating func peekByte() throws(ImportProblem) -> UInt8? {
+        if position == buffer.count {
+            try fill()
+            if position == buffer.count { return nil }
+        }
+        return buffer[position]
+    }
+
+    /// The next record and the line it starts on, or nil at the end.
     mutating func next() throws(ImportProblem) -> (line: Int, fields: [String])? {
-        while let fields = reader.next() {
-            let line = nextLine
-            nextLine += 1 + Self.newlines(in: fields)
-            if fields.count == 1 && fields[0].isEmpty { continue }  // blank line
-            return (line, fields)
-        }
-        if let error = reader.error {
-            throw ImportProblem(file: path, line: nextLine, "malformed CSV: \(error)")
-        }
-        return nil
-    }
+        while true {
+            let start = line
+            var fields: [String] = []
+            var field: [UInt8] = []
+            var quoted = false
+            var sawAnything = false
+            func finish(_ fields: inout [String], _ field: inout [UInt8], quoted: Bool, path: String, line: Int)
+                throws(ImportProblem)
+            {
+                var bytes = field[...]
+                if !quoted {
+                    while let f = bytes.first, f == 0x20 || f == 0x09 { bytes.removeFirst() }
+                    while let l = bytes.last, l == 0x20 || l == 0x09 { bytes.removeLast() }
+                }
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    throw ImportProblem(file: path, line: line, "field \(fields.count + 1) is not valid UTF-8")
+                }
+                fields.append(text)
+                field.removeAll(keepingCapacity: true)
+            }
 
-    private static func newlines(in fields: [String]) -> Int {
-        fields.reduce(0) { count, field in
-            count + field.utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+            recordLoop: while true {
+                guard let byte = try nextByte() else {
+                    if !sawAnything { return nil }
+                    try finish(&fields, &field, quoted: quoted, path: path, line: start)
+                    break recordLoop
+                }
+                sawAnything = true
+                switch byte {
+                case UInt8(ascii: ","):
+                    try finish(&fields, &field, quoted: quoted, path: path, line: start)
+                    quoted = false
+                case UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                    if byte == UInt8(ascii: "\r"), try peekByte() == UInt8(ascii: "\n") { position += 1 }
+                    line += 1
+                    try finish(&fields, &field, quoted: quoted, path: path, line: start)
+                    break recordLoop
+                case UInt8(ascii: "\""):
+                    guard field.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else {
+                        throw ImportProblem(file: path, line: line, "a quote inside an unquoted field (field \(fields.count + 1))")
+                    }
+                    field.removeAll(keepingCapacity: true)
+                    quoted = true
+                    let opened = line
+                    quoteLoop: while true {
+                        guard let q = try nextByte() else {
+                            throw ImportProblem(file: path, line: opened, "unclosed quote (field \(fields.count + 1)) runs to the end of the file")
+                        }
+                        if q == UInt8(ascii: "\"") {
+                            if try peekByte() == UInt8(ascii: "\"") {
+                                position += 1
+                                field.append(q)
+                                continue quoteLoop
+                            }
+                            break quoteLoop
+                        }
+                        if q == UInt8(ascii: "\n") { line += 1 }
+                        field.append(q)
+                    }
+                    // Only spaces may follow a closing quote before the separator.
+                    while let after = try peekByte(), after == 0x20 || after == 0x09 { position += 1 }
+                    if let after = try peekByte(), after != UInt8(ascii: ","), after != UInt8(ascii: "\n"), after != UInt8(ascii: "\r") {
+                        throw ImportProblem(file: path, line: line, "text after a closing quote (field \(fields.count + 1))")
+                    }
+                default:
+                    if quoted {
+                        throw ImportProblem(file: path, line: line, "text after a closing quote (field \(fields.count + 1))")
+                    }
+                    field.append(byte)
+                }
+            }
+            if fields.count == 1 && fields[0].isEmpty && !quoted { continue }  // blank line
+            return (start, fields)
         }
     }
 }

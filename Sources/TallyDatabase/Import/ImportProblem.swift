@@ -39,8 +39,8 @@ public struct ImportError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        let shown = problems.prefix(200).map(\.description)
-        let more = problems.count > 200 ? ["… and \(problems.count - 200) more"] : []
+        let shown = problems.prefix(50).map(\.description)
+        let more = problems.count > 50 ? ["… and \(problems.count - 50) more"] : []
         return (["\(problems.count) problem(s); nothing was imported:"] + shown + more).joined(separator: "\n")
     }
 }
