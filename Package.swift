@@ -61,7 +61,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TallyDatabaseTests",
-            dependencies: ["TallyDatabase", "TallyTesting", "TallyPostgres", "TallyCore"],
+            dependencies: ["TallyDatabase", "TallyTesting", "TallyPostgres", "TallyCore", "TallyDemo"],
             swiftSettings: strict
         ),
     ]

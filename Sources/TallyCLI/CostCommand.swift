@@ -49,14 +49,12 @@ struct CostCommand: ParsableCommand {
         let period = try CostPeriod(from: from.timestamp, to: to.timestamp)
         let store = SupplyStore(try DatabaseTarget().migratedConnection())
         timer.lap("connect")
-        let currency = try store.reportingCurrency()
-        let engine = CostEngine(
-            period: period, sites: try store.sites(), fx: try store.fxTable(for: period, reportingCurrency: currency))
-        let purchases = try store.purchases(overlapping: period)
-        let allocations = try store.allocations(in: period)
+        let plan = try store.engine(for: period).plan(purchases: try store.purchases(overlapping: period))
+        timer.lap("plan")
+        let usage = try store.slotUsage(for: plan)
         let weights = try store.computeWeights()
-        timer.lap("load")
-        let ledger = try engine.compute(purchases: purchases, allocations: allocations)
+        timer.lap("usage query")
+        let ledger = try plan.compute(usage: usage) { slots in try store.hourlyTotals(slots, in: plan) }
         timer.lap("compute")
         let report = try CostReport(
             ledger: ledger, by: by, tokens: Dictionary(tokens.map { ($0.model, $0.tokens) }, uniquingKeysWith: { $1 }),

@@ -96,10 +96,82 @@ public struct SupplyStore {
         return weights
     }
 
+    /// Allocations summed per (pool, slot of `plan`, model) by the database,
+    /// with each model's hourly peak: one GROUP BY over the period instead of
+    /// every hourly row. Hours of slots shorter than a day are mapped to their
+    /// slot's start; every other hour belongs to the slot starting at its
+    /// day's midnight.
+    public func slotUsage(for plan: CapacityPlan) throws -> [SlotUsage] {
+        var sites: [String] = []
+        var gpus: [String] = []
+        var hours: [UTCTimestamp] = []
+        var starts: [UTCTimestamp] = []
+        for slot in plan.partialDaySlots {
+            let pool = plan.pools[slot.pool]
+            for h in slot.startHour..<slot.endHour {
+                sites.append(pool.site)
+                gpus.append(pool.gpuType)
+                hours.append(plan.period.hourStart(h))
+                starts.append(plan.slotStart(slot))
+            }
+        }
+        let result = try db.execute(
+            """
+            WITH partial (site_id, gpu_type_id, hour, slot) AS (
+                SELECT * FROM unnest(\(sites), \(gpus), \(hours), \(starts)))
+            SELECT a.site_id, a.gpu_type_id, a.model, coalesce(p.slot, date_trunc('day', a.hour, 'UTC')) AS slot,
+                   sum(a.gpus_used), max(a.gpus_used), coalesce(sum(a.input_tokens), 0)::bigint,
+                   coalesce(sum(a.cached_input_tokens), 0)::bigint, coalesce(sum(a.output_tokens), 0)::bigint
+            FROM allocations a
+            LEFT JOIN partial p ON p.site_id = a.site_id AND p.gpu_type_id = a.gpu_type_id AND p.hour = a.hour
+            WHERE a.hour >= \(plan.period.from) AND a.hour < \(plan.period.to)
+            GROUP BY 1, 2, 3, 4
+            """)
+        var usage: [SlotUsage] = []
+        usage.reserveCapacity(result.count)
+        for row in result {
+            usage.append(SlotUsage(
+                pool: Pool(site: try row.decode(0), gpuType: try row.decode(1)), slotStart: try row.decode(3),
+                model: try row.decode(2), gpuHours: try row.decode(4), peakGPUs: try row.decode(5),
+                tokens: TokenCounts(input: try row.decode(6), cachedInput: try row.decode(7), output: try row.decode(8))))
+        }
+        return usage
+    }
+
+    /// Exact pool totals for every hour of `slots` (for the capacity check).
+    public func hourlyTotals(_ slots: [CapacityPlan.Slot], in plan: CapacityPlan) throws -> [PoolHourTotal] {
+        var sites: [String] = []
+        var gpus: [String] = []
+        var froms: [UTCTimestamp] = []
+        var tos: [UTCTimestamp] = []
+        for slot in slots {
+            sites.append(plan.pools[slot.pool].site)
+            gpus.append(plan.pools[slot.pool].gpuType)
+            froms.append(plan.period.hourStart(slot.startHour))
+            tos.append(plan.period.hourStart(slot.endHour))
+        }
+        return try db.execute(
+            """
+            SELECT a.site_id, a.gpu_type_id, a.hour, sum(a.gpus_used)
+            FROM unnest(\(sites), \(gpus), \(froms), \(tos)) AS s(site_id, gpu_type_id, from_hour, to_hour)
+            JOIN allocations a ON a.site_id = s.site_id AND a.gpu_type_id = s.gpu_type_id
+                              AND a.hour >= s.from_hour AND a.hour < s.to_hour
+            GROUP BY 1, 2, 3
+            """
+        ).map { row in
+            PoolHourTotal(pool: Pool(site: try row.decode(0), gpuType: try row.decode(1)), hour: try row.decode(2), gpus: try row.decode(3))
+        }
+    }
+
     /// Runs the cost engine over `period` on what the database holds.
     public func ledger(for period: CostPeriod) throws -> CostLedger {
+        let plan = try engine(for: period).plan(purchases: try purchases(overlapping: period))
+        return try plan.compute(usage: try slotUsage(for: plan)) { slots in try hourlyTotals(slots, in: plan) }
+    }
+
+    /// An engine with this database's sites and FX rates.
+    public func engine(for period: CostPeriod) throws -> CostEngine {
         let currency = try reportingCurrency()
-        let engine = CostEngine(period: period, sites: try sites(), fx: try fxTable(for: period, reportingCurrency: currency))
-        return try engine.compute(purchases: try purchases(overlapping: period), allocations: try allocations(in: period))
+        return CostEngine(period: period, sites: try sites(), fx: try fxTable(for: period, reportingCurrency: currency))
     }
 }

@@ -129,7 +129,7 @@ public struct SupplyGenerator {
         var chunk = "hour,site_id,gpu_type_id,model,gpus_used,input_tokens,cached_input_tokens,output_tokens\n"
         let bigGPU = Set(["H100-80G", "H200-141G", "MI300X", "B200"])
         for (p, pool) in pools.enumerated() {
-            if p % 37 == 36 { continue }  // a few pools nobody uses: stranded
+            if p % 37 == 36 || p == pools.count - 1 { continue }  // a few pools nobody uses: stranded
             let candidates = DemoCatalog.models.filter { bigGPU.contains(pool.gpu.id) ? true : !$0.large }
             let served = Array(candidates.shuffled(using: &random).prefix(Int.random(in: 2...5, using: &random)))
             let weights = served.map { _ in Int.random(in: 1...10, using: &random) }

@@ -118,3 +118,22 @@ struct ParameterBindingTests {
         }
     }
 }
+
+@Suite("Array parameters")
+struct ArrayParameterTests {
+    @Test func arraysRoundTripThroughUnnest() async throws {
+        try await TestDatabase.withSchema(migrated: false) { pool, _ in
+            try await pool.withConnection { db in
+                let texts = ["plain", "with \"quotes\"", #"back\slash"#, "comma,{brace}", "", "NULL"]
+                let back = try db.execute("SELECT x FROM unnest(\(texts)) WITH ORDINALITY AS t(x, n) ORDER BY n")
+                    .map { try $0.decode(0, as: String.self) }
+                #expect(back == texts)
+                let times = [try UTCTimestamp(parsing: "2026-11-01T10:00:00Z"), try UTCTimestamp(parsing: "2026-11-02T00:00:00Z")]
+                let count = try db.scalar("SELECT count(*) FROM unnest(\(times)) t WHERE t >= '2026-11-01'", as: Int.self)
+                #expect(count == 2)
+                let empty: [String] = []
+                #expect(try db.scalar("SELECT count(*) FROM unnest(\(empty))", as: Int.self) == 0)
+            }
+        }
+    }
+}

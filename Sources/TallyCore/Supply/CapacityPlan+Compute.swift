@@ -1,0 +1,200 @@
+extension CapacityPlan {
+    /// Costs usage already summed per slot (by the database).
+    ///
+    /// Capacity is checked without hourly data where it can be: if the models'
+    /// hourly peaks in a slot add up to no more than its capacity, no hour can
+    /// exceed it. For the other slots `hourlyTotals` is asked for the exact
+    /// pool totals of their hours, and an hour above capacity is an error
+    /// naming the pool and the hour.
+    public func compute(
+        usage: [SlotUsage], hourlyTotals: ([Slot]) throws -> [PoolHourTotal]
+    ) throws -> CostLedger {
+        var slotUsed = [ExactDecimal](repeating: .zero, count: slots.count)
+        var slotUsedCost = [ExactDecimal](repeating: .zero, count: slots.count)
+        var slotPeaks = [ExactDecimal](repeating: .zero, count: slots.count)
+        var cells: [CellKey: Int] = [:]
+        var cellKeys: [CellKey] = []
+        var figures: [CostLedger.UsageFigures] = []
+        var models: [String: Int] = [:]
+        var modelNames: [String] = []
+
+        for u in usage {
+            guard sites[u.pool.site] != nil else {
+                throw CostError(.unknownPool, "usage at \(u.slotStart) is for unknown site '\(u.pool.site)'")
+            }
+            guard let s = slot(of: u.pool, at: u.slotStart) else {
+                if u.gpuHours > .zero {
+                    throw CostError(.overAllocated, "pool \(u.pool) at \(u.slotStart) allocates \(u.gpuHours) GPU-hours but has capacity 0")
+                }
+                continue
+            }
+            let slot = slots[s]
+            guard period.hourStart(slot.startHour) == u.slotStart else {
+                throw CostError(.unknownPool, "usage of \(u.pool) is summed from \(u.slotStart), which is not the start of a slot")
+            }
+            let usedCost = slot.capacityPerHour > .zero
+                ? try u.gpuHours.multiplied(by: slot.costPerHour, dividedBy: slot.capacityPerHour, rounding: .halfEven) : .zero
+            slotUsed[s] = try slotUsed[s] + u.gpuHours
+            slotUsedCost[s] = try slotUsedCost[s] + usedCost
+            slotPeaks[s] = try slotPeaks[s] + u.peakGPUs
+
+            let m: Int
+            if let known = models[u.model] {
+                m = known
+            } else {
+                m = modelNames.count
+                models[u.model] = m
+                modelNames.append(u.model)
+            }
+            let key = CellKey(pool: slot.pool, day: period.hourStart(slot.startHour).date.daysSinceEpoch, model: m)
+            let c: Int
+            if let known = cells[key] {
+                c = known
+            } else {
+                c = figures.count
+                cells[key] = c
+                cellKeys.append(key)
+                figures.append(CostLedger.UsageFigures())
+            }
+            figures[c].usedGPUHours = try figures[c].usedGPUHours + u.gpuHours
+            figures[c].usedCost = try figures[c].usedCost + usedCost
+            figures[c].tokens = figures[c].tokens + u.tokens
+        }
+
+        try checkCapacity(slotPeaks: slotPeaks, slotUsed: slotUsed, hourlyTotals: hourlyTotals)
+
+        // Pool-days from slots; each pool's idle and use over the period.
+        var poolDays: [CostLedger.PoolDay: CostLedger.PoolDayFigures] = [:]
+        var poolIdle = [ExactDecimal](repeating: .zero, count: pools.count)
+        var poolUsed = [ExactDecimal](repeating: .zero, count: pools.count)
+        for (s, slot) in slots.enumerated() {
+            let n = ExactDecimal(slot.hours)
+            let key = CostLedger.PoolDay(pool: pools[slot.pool], day: period.hourStart(slot.startHour).date)
+            var f = poolDays[key] ?? CostLedger.PoolDayFigures()
+            let purchase = try slot.costPerHour * n
+            let idle = try purchase - slotUsedCost[s]
+            f.capacityGPUHours = try f.capacityGPUHours + slot.capacityPerHour * n
+            f.spotGPUHours = try f.spotGPUHours + slot.spotPerHour * n
+            f.usedGPUHours = try f.usedGPUHours + slotUsed[s]
+            f.purchaseCost = try f.purchaseCost + purchase
+            f.usedCost = try f.usedCost + slotUsedCost[s]
+            f.idleCost = try f.idleCost + idle
+            poolDays[key] = f
+            poolIdle[slot.pool] = try poolIdle[slot.pool] + idle
+            poolUsed[slot.pool] = try poolUsed[slot.pool] + slotUsed[s]
+        }
+
+        // Fully loaded: share each used pool's idle by used GPU-hours; else stranded.
+        // Entries in a canonical order (day, then model name), so the exact split
+        // does not depend on the order the usage arrived in.
+        var cellsByPool = [[Int]](repeating: [], count: pools.count)
+        for c in cellKeys.indices.sorted(by: {
+            (cellKeys[$0].day, modelNames[cellKeys[$0].model]) < (cellKeys[$1].day, modelNames[cellKeys[$1].model])
+        }) {
+            cellsByPool[cellKeys[c].pool].append(c)
+        }
+        for (p, pool) in pools.enumerated() {
+            let entries = cellsByPool[p]
+            if poolUsed[p] > .zero {
+                let shares = try poolIdle[p].distributed(proportionalTo: entries.map { figures[$0].usedGPUHours })
+                for (c, share) in zip(entries, shares) {
+                    figures[c].fullyLoadedCost = try figures[c].usedCost + share
+                }
+            } else {
+                for (key, f) in poolDays where key.pool == pool {
+                    poolDays[key]!.strandedCost = f.idleCost
+                }
+            }
+        }
+
+        var ledgerUsage: [CostLedger.Usage: CostLedger.UsageFigures] = [:]
+        ledgerUsage.reserveCapacity(cellKeys.count)
+        for (c, key) in cellKeys.enumerated() {
+            ledgerUsage[CostLedger.Usage(pool: pools[key.pool], day: CivilDate(daysSinceEpoch: key.day), model: modelNames[key.model])] = figures[c]
+        }
+        return CostLedger(period: period, reportingCurrency: reportingCurrency, sites: sites, poolDays: poolDays, usage: ledgerUsage)
+    }
+
+    /// Slots whose peaks could exceed capacity get an exact hourly check.
+    private func checkCapacity(
+        slotPeaks: [ExactDecimal], slotUsed: [ExactDecimal], hourlyTotals: ([Slot]) throws -> [PoolHourTotal]
+    ) throws {
+        let suspects = slots.indices.filter { slotPeaks[$0] > slots[$0].capacityPerHour && slotUsed[$0] > .zero }
+        guard !suspects.isEmpty else { return }
+        var totals: [PoolHour: ExactDecimal] = [:]
+        for total in try hourlyTotals(suspects.map { slots[$0] }) {
+            guard let p = poolIndex[total.pool], let h = period.hourIndex(total.hour) else { continue }
+            totals[PoolHour(pool: p, hour: h), default: .zero] = try totals[PoolHour(pool: p, hour: h), default: .zero] + total.gpus
+        }
+        var over: [(pool: Pool, hour: Int, used: ExactDecimal, capacity: ExactDecimal)] = []
+        for s in suspects {
+            let slot = slots[s]
+            for h in slot.startHour..<slot.endHour {
+                if let used = totals[PoolHour(pool: slot.pool, hour: h)], used > slot.capacityPerHour {
+                    over.append((pools[slot.pool], h, used, slot.capacityPerHour))
+                }
+            }
+        }
+        guard let first = over.min(by: { ($0.pool, $0.hour) < ($1.pool, $1.hour) }) else { return }
+        let more = over.count > 1 ? " (and \(over.count - 1) more over-allocated pool-hours)" : ""
+        throw CostError(
+            .overAllocated,
+            "pool \(first.pool) at \(period.hourStart(first.hour)) allocates \(first.used) GPU-hours but has capacity \(first.capacity)\(more)")
+    }
+
+    /// Hourly allocations: summed per slot here, with exact hourly totals for the check.
+    public func compute(allocations: some Sequence<Allocation>) throws -> CostLedger {
+        var sums: [SlotModelKey: (used: ExactDecimal, peak: ExactDecimal, tokens: TokenCounts)] = [:]
+        var order: [SlotModelKey] = []
+        var hourly: [PoolHourTotal] = []
+        var hourlyIndex: [PoolHourKey: Int] = [:]
+        for a in allocations {
+            guard period.hourIndex(a.hour) != nil else { continue }
+            let start = slot(of: a.pool, at: a.hour).map { slotStart(slots[$0]) } ?? a.hour
+            let key = SlotModelKey(pool: a.pool, slotStart: start, model: a.model)
+            if var entry = sums[key] {
+                entry.used = try entry.used + a.gpusUsed
+                entry.peak = max(entry.peak, a.gpusUsed)
+                entry.tokens = entry.tokens + (a.tokens ?? .zero)
+                sums[key] = entry
+            } else {
+                sums[key] = (a.gpusUsed, a.gpusUsed, a.tokens ?? .zero)
+                order.append(key)
+            }
+            let hk = PoolHourKey(pool: a.pool, hour: a.hour)
+            if let i = hourlyIndex[hk] {
+                hourly[i] = PoolHourTotal(pool: a.pool, hour: a.hour, gpus: try hourly[i].gpus + a.gpusUsed)
+            } else {
+                hourlyIndex[hk] = hourly.count
+                hourly.append(PoolHourTotal(pool: a.pool, hour: a.hour, gpus: a.gpusUsed))
+            }
+        }
+        let usage = order.map { key in
+            let entry = sums[key]!
+            return SlotUsage(pool: key.pool, slotStart: key.slotStart, model: key.model, gpuHours: entry.used, peakGPUs: entry.peak, tokens: entry.tokens)
+        }
+        return try compute(usage: usage, hourlyTotals: { _ in hourly })
+    }
+}
+
+private struct CellKey: Hashable {
+    let pool: Int
+    let day: Int
+    let model: Int
+}
+
+private struct PoolHour: Hashable {
+    let pool: Int
+    let hour: Int
+}
+
+private struct SlotModelKey: Hashable {
+    let pool: Pool
+    let slotStart: UTCTimestamp
+    let model: String
+}
+
+private struct PoolHourKey: Hashable {
+    let pool: Pool
+    let hour: UTCTimestamp
+}
