@@ -78,3 +78,63 @@ CREATE TABLE closed_periods (
     reason    text NOT NULL,
     closed_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Partial-day slots read raw allocations of one pool over a few hours.
+CREATE INDEX allocations_pool_hour ON allocations (site_id, gpu_type_id, hour);
+
+-- Daily rollup of allocations per pool and model: what `tally cost` reads for
+-- whole-day slots instead of every hourly row. Kept exact by the statement
+-- triggers below, whatever writes to allocations (importer or hand-written SQL).
+CREATE TABLE allocation_days (
+    site_id             text NOT NULL,
+    gpu_type_id         text NOT NULL,
+    model               text NOT NULL,
+    day                 date NOT NULL,
+    gpu_hours           numeric NOT NULL,
+    peak_gpus           numeric NOT NULL,
+    input_tokens        bigint NOT NULL,
+    cached_input_tokens bigint NOT NULL,
+    output_tokens       bigint NOT NULL,
+    -- The day's hours (0-23, UTC) with GPUs used, and those GPUs: what slots
+    -- shorter than a day (spot windows) are summed from.
+    hours               smallint[] NOT NULL,
+    hourly_gpus         numeric[] NOT NULL,
+    PRIMARY KEY (day, site_id, gpu_type_id, model)
+);
+
+-- Regroups the (pool, model, UTC day) keys touched by a statement.
+CREATE FUNCTION refresh_allocation_days() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    CREATE TEMP TABLE IF NOT EXISTS touched_allocation_days (
+        site_id text, gpu_type_id text, model text, day date) ON COMMIT DROP;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO touched_allocation_days
+        SELECT DISTINCT site_id, gpu_type_id, model, (hour AT TIME ZONE 'UTC')::date FROM new_rows;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO touched_allocation_days
+        SELECT DISTINCT site_id, gpu_type_id, model, (hour AT TIME ZONE 'UTC')::date FROM old_rows;
+    END IF;
+    DELETE FROM allocation_days d USING touched_allocation_days t
+    WHERE d.day = t.day AND d.site_id = t.site_id AND d.gpu_type_id = t.gpu_type_id AND d.model = t.model;
+    INSERT INTO allocation_days
+    SELECT a.site_id, a.gpu_type_id, a.model, t.day, sum(a.gpus_used), max(a.gpus_used),
+           coalesce(sum(a.input_tokens), 0), coalesce(sum(a.cached_input_tokens), 0), coalesce(sum(a.output_tokens), 0),
+           array_agg(extract(hour FROM a.hour AT TIME ZONE 'UTC')::smallint ORDER BY a.hour),
+           array_agg(a.gpus_used ORDER BY a.hour)
+    FROM (SELECT DISTINCT * FROM touched_allocation_days) t
+    JOIN allocations a ON a.site_id = t.site_id AND a.gpu_type_id = t.gpu_type_id AND a.model = t.model
+                      AND a.hour >= t.day::timestamp AT TIME ZONE 'UTC'
+                      AND a.hour < (t.day + 1)::timestamp AT TIME ZONE 'UTC'
+    GROUP BY a.site_id, a.gpu_type_id, a.model, t.day;
+    DELETE FROM touched_allocation_days;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER allocation_days_insert AFTER INSERT ON allocations
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION refresh_allocation_days();
+CREATE TRIGGER allocation_days_update AFTER UPDATE ON allocations
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION refresh_allocation_days();
+CREATE TRIGGER allocation_days_delete AFTER DELETE ON allocations
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION refresh_allocation_days();

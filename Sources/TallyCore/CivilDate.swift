@@ -22,6 +22,13 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Parses `YYYY-MM-DD`.
     public init(parsing text: some StringProtocol) throws(TimeError) {
         let bytes = Array(text.utf8)
+        let result = bytes.withUnsafeBytes { raw in Result { () throws(TimeError) in try CivilDate(utf8: raw) } }
+        self = try result.get()
+    }
+
+    /// Parses `YYYY-MM-DD` from UTF-8 bytes.
+    public init(utf8 bytes: UnsafeRawBufferPointer) throws(TimeError) {
+        var text: String { String(decoding: bytes, as: UTF8.self) }  // for the message only
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
             let y = Self.digits(bytes[0..<4]), let m = Self.digits(bytes[5..<7]), let d = Self.digits(bytes[8..<10])
         else {
@@ -86,6 +93,15 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
     static func pad(_ value: Int, _ width: Int) -> String {
         let text = String(value)
         return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    }
+
+    static func digits(_ bytes: Slice<UnsafeRawBufferPointer>) -> Int? {
+        var value = 0
+        for b in bytes {
+            guard b >= 48 && b <= 57 else { return nil }
+            value = value * 10 + Int(b - 48)
+        }
+        return value
     }
 
     static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {

@@ -5,9 +5,22 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
     /// With `allowExponent`, also `7.1e-07` (JSON numbers): the exponent moves
     /// the point, and the result must still fit eighteen places exactly.
     public init(parsing text: some StringProtocol, allowExponent: Bool = false) throws(MoneyError) {
-        var utf8 = Array(text.utf8)
+        let bytes = Array(text.utf8)
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(MoneyError) in try ExactDecimal(utf8: raw, allowExponent: allowExponent) }
+        }
+        self = try result.get()
+    }
+
+    /// Parses UTF-8 bytes as ``init(parsing:allowExponent:)`` does, without
+    /// making a `String` first (database cells are read this way). Concrete
+    /// rather than generic, so callers in other modules get the fast code.
+    public init(utf8 bytes: UnsafeRawBufferPointer, allowExponent: Bool = false) throws(MoneyError) {
+        var utf8 = bytes[...]
+        // The text, made only when an error needs it.
+        func shown() -> String { String(decoding: bytes, as: UTF8.self) }
         func invalid(_ why: String) -> MoneyError {
-            MoneyError(.invalidDecimal, "'\(text)' is not a decimal number: \(why)")
+            MoneyError(.invalidDecimal, "'\(shown())' is not a decimal number: \(why)")
         }
         guard !utf8.isEmpty else { throw invalid("empty") }
 
@@ -25,14 +38,14 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
                 throw invalid("bad exponent")
             }
             exponent = sign * digits.reduce(0) { $0 * 10 + Int($1 - 48) }
-            utf8 = Array(utf8[..<e])
+            utf8 = utf8[..<e]
         }
 
-        var index = 0
+        var index = utf8.startIndex
         var negative = false
-        if utf8[0] == UInt8(ascii: "-") || utf8[0] == UInt8(ascii: "+") {
-            negative = utf8[0] == UInt8(ascii: "-")
-            index = 1
+        if utf8[index] == UInt8(ascii: "-") || utf8[index] == UInt8(ascii: "+") {
+            negative = utf8[index] == UInt8(ascii: "-")
+            index += 1
         }
         var mantissa: UInt128 = 0
         var fractionDigits = 0
@@ -41,7 +54,7 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
         // Zeros after the point are held back until a non-zero digit follows,
         // so trailing zeros never count against the range.
         var pendingFractionZeros = 0
-        while index < utf8.count {
+        while index < utf8.endIndex {
             let c = utf8[index]
             index += 1
             if c == UInt8(ascii: ".") {
@@ -57,13 +70,13 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
             }
             for _ in 0..<(pendingFractionZeros + 1) {
                 let (shifted, overflow) = mantissa.multipliedReportingOverflow(by: 10)
-                guard !overflow else { throw MoneyError(.overflow, "'\(text)' is out of range") }
+                guard !overflow else { throw MoneyError(.overflow, "'\(shown())' is out of range") }
                 mantissa = shifted
             }
             if sawPoint { fractionDigits += pendingFractionZeros + 1 }
             pendingFractionZeros = 0
             let (sum, overflow) = mantissa.addingReportingOverflow(UInt128(c - 48))
-            guard !overflow else { throw MoneyError(.overflow, "'\(text)' is out of range") }
+            guard !overflow else { throw MoneyError(.overflow, "'\(shown())' is out of range") }
             mantissa = sum
         }
         guard sawDigit else { throw invalid("no digits") }
@@ -72,7 +85,7 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
         var shift = Self.scale + exponent - fractionDigits
         while shift < 0 {
             guard mantissa % 10 == 0 else {
-                throw MoneyError(.inexact, "'\(text)' has more than \(Self.scale) decimal places")
+                throw MoneyError(.inexact, "'\(shown())' has more than \(Self.scale) decimal places")
             }
             mantissa /= 10
             shift += 1
@@ -80,13 +93,13 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
         while shift > 0 {
             let (next, overflow) = mantissa.multipliedReportingOverflow(by: 10)
             guard !overflow, next <= UInt128(Int128.max) else {
-                throw MoneyError(.overflow, "'\(text)' is out of range")
+                throw MoneyError(.overflow, "'\(shown())' is out of range")
             }
             if mantissa == 0 { break }
             mantissa = next
             shift -= 1
         }
-        guard let value = Int128(exactly: mantissa) else { throw MoneyError(.overflow, "'\(text)' is out of range") }
+        guard let value = Int128(exactly: mantissa) else { throw MoneyError(.overflow, "'\(shown())' is out of range") }
         self.init(units: negative ? -value : value)
     }
 

@@ -96,46 +96,52 @@ public struct SupplyStore {
         return weights
     }
 
-    /// Allocations summed per (pool, slot of `plan`, model) by the database,
-    /// with each model's hourly peak: one GROUP BY over the period instead of
-    /// every hourly row. Hours of slots shorter than a day are mapped to their
-    /// slot's start; every other hour belongs to the slot starting at its
-    /// day's midnight.
+    /// Allocations summed per (pool, slot of `plan`, model), with each
+    /// model's hourly peak, from the daily rollup `allocation_days` — never
+    /// from every hourly row. Whole-day slots take a day's totals; pool-days
+    /// cut into shorter slots (spot windows, preemptions) are split by the
+    /// plan from the rollup's hourly figures.
     public func slotUsage(for plan: CapacityPlan) throws -> [SlotUsage] {
-        var sites: [String] = []
-        var gpus: [String] = []
-        var hours: [UTCTimestamp] = []
-        var starts: [UTCTimestamp] = []
-        for slot in plan.partialDaySlots {
-            let pool = plan.pools[slot.pool]
-            for h in slot.startHour..<slot.endHour {
-                sites.append(pool.site)
-                gpus.append(pool.gpuType)
-                hours.append(plan.period.hourStart(h))
-                starts.append(plan.slotStart(slot))
-            }
-        }
-        let result = try db.execute(
-            """
-            WITH partial (site_id, gpu_type_id, hour, slot) AS (
-                SELECT * FROM unnest(\(sites), \(gpus), \(hours), \(starts)))
-            SELECT a.site_id, a.gpu_type_id, a.model, coalesce(p.slot, date_trunc('day', a.hour, 'UTC')) AS slot,
-                   sum(a.gpus_used), max(a.gpus_used), coalesce(sum(a.input_tokens), 0)::bigint,
-                   coalesce(sum(a.cached_input_tokens), 0)::bigint, coalesce(sum(a.output_tokens), 0)::bigint
-            FROM allocations a
-            LEFT JOIN partial p ON p.site_id = a.site_id AND p.gpu_type_id = a.gpu_type_id AND p.hour = a.hour
-            WHERE a.hour >= \(plan.period.from) AND a.hour < \(plan.period.to)
-            GROUP BY 1, 2, 3, 4
-            """)
+        let partial = plan.partialPoolDays
+        let partialKeys = Set(partial.map { PoolDayKey(pool: $0.pool, day: $0.day) })
         var usage: [SlotUsage] = []
-        usage.reserveCapacity(result.count)
-        for row in result {
+        let days = try db.execute(
+            """
+            SELECT site_id, gpu_type_id, model, day, gpu_hours, peak_gpus, input_tokens, cached_input_tokens, output_tokens
+            FROM allocation_days WHERE day >= \(plan.period.from.date) AND day < \(plan.period.to.date)
+            """)
+        usage.reserveCapacity(days.count)
+        var sites = StringCache()
+        var gpus = StringCache()
+        var models = StringCache()
+        for row in days {
+            let pool = Pool(site: try row.string(0, &sites), gpuType: try row.string(1, &gpus))
+            let day = try row.decode(3, as: CivilDate.self)
+            if !partialKeys.isEmpty && partialKeys.contains(PoolDayKey(pool: pool, day: day)) { continue }
             usage.append(SlotUsage(
-                pool: Pool(site: try row.decode(0), gpuType: try row.decode(1)), slotStart: try row.decode(3),
-                model: try row.decode(2), gpuHours: try row.decode(4), peakGPUs: try row.decode(5),
-                tokens: TokenCounts(input: try row.decode(6), cachedInput: try row.decode(7), output: try row.decode(8))))
+                pool: pool, slotStart: day.startOfDay, model: try row.string(2, &models), gpuHours: try row.decode(4),
+                peakGPUs: try row.decode(5), tokens: try Self.tokens(row)))
+        }
+        let hourly = try db.execute(
+            """
+            SELECT d.site_id, d.gpu_type_id, d.model, d.day, d.hours, d.hourly_gpus,
+                   d.input_tokens, d.cached_input_tokens, d.output_tokens
+            FROM unnest(\(partial.map(\.pool.site)), \(partial.map(\.pool.gpuType)), \(partial.map(\.day)))
+                 AS p (site_id, gpu_type_id, day)
+            JOIN allocation_days d ON d.day = p.day AND d.site_id = p.site_id AND d.gpu_type_id = p.gpu_type_id
+            """)
+        for row in hourly {
+            usage += try plan.slotUsage(
+                pool: Pool(site: try row.decode(0), gpuType: try row.decode(1)), day: try row.decode(3),
+                model: try row.decode(2), hours: try row.decodeIntArray(4), gpus: try row.decodeDecimalArray(5),
+                tokens: try Self.tokens(row))
         }
         return usage
+    }
+
+    /// Columns 6…8: input, cached-input and output tokens.
+    private static func tokens(_ row: PostgresRow) throws -> TokenCounts {
+        TokenCounts(input: try row.decode(6), cachedInput: try row.decode(7), output: try row.decode(8))
     }
 
     /// Exact pool totals for every hour of `slots` (for the capacity check).
@@ -174,4 +180,9 @@ public struct SupplyStore {
         let currency = try reportingCurrency()
         return CostEngine(period: period, sites: try sites(), fx: try fxTable(for: period, reportingCurrency: currency))
     }
+}
+
+private struct PoolDayKey: Hashable {
+    let pool: Pool
+    let day: CivilDate
 }

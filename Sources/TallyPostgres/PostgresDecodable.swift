@@ -19,16 +19,14 @@ extension String: PostgresDecodable {
 extension Int: PostgresDecodable {
     public init(from cell: PostgresCell) throws(PostgresError) {
         guard cell.type.isInteger else { throw cell.typeMismatch(Int.self) }
-        guard let value = Int(try cell.requireText()) else { throw cell.invalid(Int.self) }
-        self = value
+        self = Int(try cell.integer(Int.self))
     }
 }
 
 extension Int64: PostgresDecodable {
     public init(from cell: PostgresCell) throws(PostgresError) {
         guard cell.type.isInteger else { throw cell.typeMismatch(Int64.self) }
-        guard let value = Int64(try cell.requireText()) else { throw cell.invalid(Int64.self) }
-        self = value
+        self = try cell.integer(Int64.self)
     }
 }
 
@@ -54,9 +52,9 @@ extension Bool: PostgresDecodable {
 extension ExactDecimal: PostgresDecodable {
     public init(from cell: PostgresCell) throws(PostgresError) {
         guard cell.type == .numeric || cell.type.isInteger else { throw cell.typeMismatch(ExactDecimal.self) }
-        let text = try cell.requireText()
+        let bytes = try cell.requireBytes()
         do {
-            self = try ExactDecimal(parsing: text)
+            self = try ExactDecimal(utf8: bytes)
         } catch {
             throw cell.invalid(ExactDecimal.self, because: error.message)
         }
@@ -78,9 +76,9 @@ extension UTCTimestamp: PostgresDecodable {
 extension CivilDate: PostgresDecodable {
     public init(from cell: PostgresCell) throws(PostgresError) {
         guard cell.type == .date else { throw cell.typeMismatch(CivilDate.self) }
-        let text = try cell.requireText()
+        let bytes = try cell.requireBytes()
         do {
-            self = try CivilDate(parsing: text)
+            self = try CivilDate(utf8: bytes)
         } catch {
             throw cell.invalid(CivilDate.self, because: error.message)
         }

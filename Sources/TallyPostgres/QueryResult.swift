@@ -114,6 +114,43 @@ public struct PostgresCell {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The raw bytes, or a decoding error naming the column when it is NULL.
+    public func requireBytes() throws(PostgresError) -> UnsafeRawBufferPointer {
+        guard let bytes else {
+            throw PostgresError(
+                .decoding, "column '\(result.columnName(column))' is NULL; decode it as an Optional",
+                statement: result.statement)
+        }
+        return bytes
+    }
+
+    /// A decimal integer read straight from the bytes (no `String`).
+    func integer(_ type: Int64.Type) throws(PostgresError) -> Int64 {
+        let bytes = try requireBytes()
+        var index = 0
+        var negative = false
+        if bytes.first == UInt8(ascii: "-") {
+            negative = true
+            index = 1
+        }
+        guard index < bytes.count else { throw invalid(Int64.self) }
+        var value: Int64 = 0
+        while index < bytes.count {
+            let digit = bytes[index] &- 48
+            guard digit < 10 else { throw invalid(Int64.self) }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times10.subtractingReportingOverflow(Int64(digit)) : times10.addingReportingOverflow(Int64(digit))
+            guard !o1, !o2 else { throw invalid(Int64.self) }
+            value = next
+            index += 1
+        }
+        return value
+    }
+
+    func integer(_ type: Int.Type) throws(PostgresError) -> Int64 {
+        try integer(Int64.self)
+    }
+
     public func typeMismatch(_ swiftType: Any.Type) -> PostgresError {
         PostgresError(
             .decoding, "column '\(result.columnName(column))' is \(type), which does not decode to \(swiftType)",

@@ -80,3 +80,67 @@ struct CostStoreTests {
         }
     }
 }
+
+@Suite("Daily allocation rollup")
+struct AllocationRollupTests {
+    /// The rollup, recomputed from scratch, must equal the maintained one.
+    static let drift: SQL = """
+        SELECT count(*) FROM (
+            (SELECT site_id, gpu_type_id, model, (hour AT TIME ZONE 'UTC')::date, sum(gpus_used), max(gpus_used),
+                    coalesce(sum(input_tokens), 0), coalesce(sum(cached_input_tokens), 0), coalesce(sum(output_tokens), 0)
+             FROM allocations GROUP BY 1, 2, 3, 4
+             EXCEPT SELECT site_id, gpu_type_id, model, day, gpu_hours, peak_gpus, input_tokens, cached_input_tokens, output_tokens
+                    FROM allocation_days)
+            UNION ALL
+            (SELECT site_id, gpu_type_id, model, day, gpu_hours, peak_gpus, input_tokens, cached_input_tokens, output_tokens
+             FROM allocation_days
+             EXCEPT SELECT site_id, gpu_type_id, model, (hour AT TIME ZONE 'UTC')::date, sum(gpus_used), max(gpus_used),
+                    coalesce(sum(input_tokens), 0), coalesce(sum(cached_input_tokens), 0), coalesce(sum(output_tokens), 0)
+             FROM allocations GROUP BY 1, 2, 3, 4)) x
+        """
+
+    @Test func staysExactThroughInsertsUpdatesDeletesAndHandWrittenSQL() async throws {
+        let files = try TemporaryFiles(SupplyFixture.files)
+        defer { files.remove() }
+        try await TestDatabase.withSchema { pool, _ in
+            try await pool.withConnection { db in
+                _ = try SupplyImporter().importFiles(SupplyFixture.order.map(files.path), into: db)
+                #expect(try db.scalar(Self.drift, as: Int.self) == 0)
+                #expect(try db.scalar("SELECT count(*) FROM allocation_days", as: Int.self) == 2)
+                // Rows late in the UTC day stay in that day, whatever the session zone.
+                try db.execute("SET TimeZone = 'America/New_York'")
+                try db.execute(
+                    """
+                    INSERT INTO allocations (hour, site_id, gpu_type_id, model, gpus_used, output_tokens) VALUES
+                    ('2026-11-01T23:00:00Z', 'us-east', 'H100', 'llama-3.1-70b', 2, 7),
+                    ('2026-11-02T00:00:00Z', 'us-east', 'H100', 'llama-3.1-70b', 1, NULL)
+                    """)
+                try db.execute("SET TimeZone = 'UTC'")
+                #expect(try db.scalar(Self.drift, as: Int.self) == 0)
+                let llamaDay1 = try db.execute(
+                    "SELECT gpu_hours, peak_gpus, output_tokens FROM allocation_days WHERE model = 'llama-3.1-70b' AND day = '2026-11-01'")[0]
+                #expect(try llamaDay1.decode(0, as: ExactDecimal.self) == 5)
+                #expect(try llamaDay1.decode(1, as: ExactDecimal.self) == 3)
+                #expect(try llamaDay1.decode(2, as: Int64.self) == 500_007)
+                let arrays = try db.execute(
+                    "SELECT hours, hourly_gpus FROM allocation_days WHERE model = 'llama-3.1-70b' AND day = '2026-11-01'")[0]
+                #expect(try arrays.decodeIntArray(0) == [0, 23])
+                #expect(try arrays.decodeDecimalArray(1) == [3, 2])
+                try db.execute("UPDATE allocations SET gpus_used = gpus_used + 0.25 WHERE model = 'qwen-2.5-72b'")
+                #expect(try db.scalar(Self.drift, as: Int.self) == 0)
+                try db.execute("DELETE FROM allocations WHERE hour = '2026-11-02T00:00:00Z'")
+                #expect(try db.scalar(Self.drift, as: Int.self) == 0)
+                #expect(try db.scalar("SELECT count(*) FROM allocation_days WHERE day = '2026-11-02'", as: Int.self) == 0)
+                // Rolled back work leaves the rollup as it was.
+                try? db.transaction {
+                    try db.execute("DELETE FROM allocations")
+                    throw Boom()
+                }
+                #expect(try db.scalar(Self.drift, as: Int.self) == 0)
+                #expect(try db.scalar("SELECT count(*) FROM allocation_days", as: Int.self) == 2)
+            }
+        }
+    }
+}
+
+struct Boom: Error {}

@@ -46,7 +46,7 @@ extension CapacityPlan {
                 models[u.model] = m
                 modelNames.append(u.model)
             }
-            let key = CellKey(pool: slot.pool, day: period.hourStart(slot.startHour).date.daysSinceEpoch, model: m)
+            let key = CellKey(pool: slot.pool, day: period.dayNumber(ofHour: slot.startHour), model: m)
             let c: Int
             if let known = cells[key] {
                 c = known
@@ -63,28 +63,39 @@ extension CapacityPlan {
 
         try checkCapacity(slotPeaks: slotPeaks, slotUsed: slotUsed, hourlyTotals: hourlyTotals)
 
-        // Pool-days from slots; each pool's idle and use over the period.
-        var poolDays: [CostLedger.PoolDay: CostLedger.PoolDayFigures] = [:]
+        // Pool-days from slots (dense: pool × day of period), each pool's idle
+        // and use over the period.
+        let firstDay = period.dayNumber(ofHour: 0)
+        let dayCount = period.dayNumber(ofHour: period.hourCount - 1) - firstDay + 1
+        var dense = [CostLedger.PoolDayFigures](repeating: .init(), count: pools.count * dayCount)
+        var present = [Bool](repeating: false, count: pools.count * dayCount)
         var poolIdle = [ExactDecimal](repeating: .zero, count: pools.count)
         var poolUsed = [ExactDecimal](repeating: .zero, count: pools.count)
         for (s, slot) in slots.enumerated() {
             let n = ExactDecimal(slot.hours)
-            let key = CostLedger.PoolDay(pool: pools[slot.pool], day: period.hourStart(slot.startHour).date)
-            var f = poolDays[key] ?? CostLedger.PoolDayFigures()
+            let d = slot.pool * dayCount + period.dayNumber(ofHour: slot.startHour) - firstDay
+            present[d] = true
             let purchase = try slot.costPerHour * n
             let idle = try purchase - slotUsedCost[s]
-            f.capacityGPUHours = try f.capacityGPUHours + slot.capacityPerHour * n
-            f.spotGPUHours = try f.spotGPUHours + slot.spotPerHour * n
-            f.usedGPUHours = try f.usedGPUHours + slotUsed[s]
-            f.purchaseCost = try f.purchaseCost + purchase
-            f.usedCost = try f.usedCost + slotUsedCost[s]
-            f.idleCost = try f.idleCost + idle
-            poolDays[key] = f
+            dense[d].capacityGPUHours = try dense[d].capacityGPUHours + slot.capacityPerHour * n
+            dense[d].spotGPUHours = try dense[d].spotGPUHours + slot.spotPerHour * n
+            dense[d].usedGPUHours = try dense[d].usedGPUHours + slotUsed[s]
+            dense[d].purchaseCost = try dense[d].purchaseCost + purchase
+            dense[d].usedCost = try dense[d].usedCost + slotUsedCost[s]
+            dense[d].idleCost = try dense[d].idleCost + idle
             poolIdle[slot.pool] = try poolIdle[slot.pool] + idle
             poolUsed[slot.pool] = try poolUsed[slot.pool] + slotUsed[s]
         }
+        // A pool nobody used in the period: all its idle cost is stranded.
+        for p in pools.indices where poolUsed[p].isZero {
+            for d in (p * dayCount)..<((p + 1) * dayCount) { dense[d].strandedCost = dense[d].idleCost }
+        }
+        var poolDays: [CostLedger.PoolDay: CostLedger.PoolDayFigures] = [:]
+        poolDays.reserveCapacity(dense.count)
+        for (d, figures) in dense.enumerated() where present[d] {
+            poolDays[CostLedger.PoolDay(pool: pools[d / dayCount], day: CivilDate(daysSinceEpoch: firstDay + d % dayCount))] = figures
+        }
 
-        // Fully loaded: share each used pool's idle by used GPU-hours; else stranded.
         // Entries in a canonical order (day, then model name), so the exact split
         // does not depend on the order the usage arrived in.
         var cellsByPool = [[Int]](repeating: [], count: pools.count)
@@ -93,17 +104,11 @@ extension CapacityPlan {
         }) {
             cellsByPool[cellKeys[c].pool].append(c)
         }
-        for (p, pool) in pools.enumerated() {
+        for p in pools.indices where poolUsed[p] > .zero {
             let entries = cellsByPool[p]
-            if poolUsed[p] > .zero {
-                let shares = try poolIdle[p].distributed(proportionalTo: entries.map { figures[$0].usedGPUHours })
-                for (c, share) in zip(entries, shares) {
-                    figures[c].fullyLoadedCost = try figures[c].usedCost + share
-                }
-            } else {
-                for (key, f) in poolDays where key.pool == pool {
-                    poolDays[key]!.strandedCost = f.idleCost
-                }
+            let shares = try poolIdle[p].distributed(proportionalTo: entries.map { figures[$0].usedGPUHours })
+            for (c, share) in zip(entries, shares) {
+                figures[c].fullyLoadedCost = try figures[c].usedCost + share
             }
         }
 

@@ -42,3 +42,54 @@ public struct CapacityPlan: Sendable {
         return Int(slotOfHour[p * period.hourCount + h])
     }
 }
+
+extension CapacityPlan {
+    /// Pool-days cut into more than one slot.
+    public var partialPoolDays: [(pool: Pool, day: CivilDate)] {
+        var seen = Set<PoolDayIndex>()
+        var result: [(Pool, CivilDate)] = []
+        for slot in partialDaySlots {
+            let day = period.hourStart(slot.startHour).date
+            if seen.insert(PoolDayIndex(pool: slot.pool, day: day.daysSinceEpoch)).inserted {
+                result.append((pools[slot.pool], day))
+            }
+        }
+        return result
+    }
+
+    /// Splits one model's day in a pool — GPUs used per hour of day (0-23,
+    /// UTC), ascending — into usage per slot of that day. The day's tokens go
+    /// with its first slot (token figures are kept per day).
+    public func slotUsage(
+        pool: Pool, day: CivilDate, model: String, hours: [Int], gpus: [ExactDecimal], tokens: TokenCounts
+    ) throws -> [SlotUsage] {
+        precondition(hours.count == gpus.count, "one GPU figure per hour")
+        var result: [SlotUsage] = []
+        var current: (start: UTCTimestamp, used: ExactDecimal, peak: ExactDecimal)?
+        var tokensLeft: TokenCounts? = tokens
+        func flush() {
+            guard let c = current else { return }
+            result.append(SlotUsage(pool: pool, slotStart: c.start, model: model, gpuHours: c.used, peakGPUs: c.peak,
+                                    tokens: tokensLeft ?? .zero))
+            tokensLeft = nil
+        }
+        for (hourOfDay, used) in zip(hours, gpus) {
+            let hour = UTCTimestamp(date: day, hour: hourOfDay)
+            let start = slot(of: pool, at: hour).map { slotStart(slots[$0]) } ?? hour
+            if current?.start == start {
+                current!.used = try current!.used + used
+                current!.peak = max(current!.peak, used)
+            } else {
+                flush()
+                current = (start, used, used)
+            }
+        }
+        flush()
+        return result
+    }
+}
+
+private struct PoolDayIndex: Hashable {
+    let pool: Int
+    let day: Int
+}

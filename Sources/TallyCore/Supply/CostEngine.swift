@@ -71,11 +71,14 @@ public struct CostEngine: Sendable {
             for h in 0..<hours {
                 let i = p * hours + h
                 if !cost[i].isZero {
-                    let day = period.hourStart(h).date
-                    if dayRate?.day != day { dayRate = (day, try fx.rate(currency, on: day)) }
+                    let dayNumber = period.dayNumber(ofHour: h)
+                    if dayRate?.day.daysSinceEpoch != dayNumber {
+                        let day = CivilDate(daysSinceEpoch: dayNumber)
+                        dayRate = (day, try fx.rate(currency, on: day))
+                    }
                     cost[i] = try cost[i].multiplied(by: dayRate!.rate, rounding: .halfEven)
                 }
-                let newDay = h > 0 && period.hourStart(h).date != period.hourStart(h - 1).date
+                let newDay = h > 0 && period.dayNumber(ofHour: h) != period.dayNumber(ofHour: h - 1)
                 if h > 0 && (newDay || capacity[i] != capacity[i - 1] || cost[i] != cost[i - 1] || spot[i] != spot[i - 1]) {
                     let j = p * hours + start
                     slots.append(.init(pool: p, startHour: start, endHour: h, capacityPerHour: capacity[j], spotPerHour: spot[j], costPerHour: cost[j]))

@@ -32,5 +32,10 @@ public struct CostPeriod: Hashable, Sendable, CustomStringConvertible {
         from.adding(microseconds: Int64(index) * UTCTimestamp.microsecondsPerHour)
     }
 
+    /// Days since the epoch of the UTC day containing hour `index`.
+    public func dayNumber(ofHour index: Int) -> Int {
+        Int(floorDiv(hourStart(index).microsecondsSinceEpoch, UTCTimestamp.microsecondsPerDay))
+    }
+
     public var description: String { "[\(from), \(to))" }
 }
