@@ -6,15 +6,15 @@
 
 build:
 	scripts/install-packages.sh
-	swift build --product tally
+	swift build -c release --product tally
 
 demo: build
-	.build/debug/tally demo
+	.build/release/tally demo
 
 test:
 	scripts/test.sh
 
 # Stop and delete the local database in .tally/.
 clean-db:
-	-.build/debug/tally db stop
+	-.build/release/tally db stop || .build/debug/tally db stop
 	rm -rf .tally

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Foundation
 import TallyCore
 import TallyDatabase
+import TallyDemo
 import TallyPostgres
 
 struct DemoCommand: ParsableCommand {
@@ -8,44 +10,84 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Show what Tally does, end to end, on the local database.",
         discussion: """
-            Starts the local database if needed, applies migrations, and walks \
-            through what Tally can do so far. Later versions build a realistic \
-            month of supply, usage and invoices here.
+            Starts the local database if needed and applies migrations; writes a \
+            realistic month of supply data (40 sites in 15 countries, six GPU types, \
+            reserved contracts, spot buys, daily FX, ~550,000 hourly allocations of 30 \
+            open models) to out/demo/supply/, imports it, and prints what that capacity \
+            cost: by model, with the cost per 1M tokens, and by country, with idle and \
+            stranded capacity shown. Running it again re-imports the same files, which \
+            changes nothing.
             """
     )
+
+    @Option(help: "The demo month, YYYY-MM.")
+    var month = "2026-11"
+
+    @Option(help: "Number of sites (1-40); fewer makes a faster, smaller demo.")
+    var sites = 40
+
+    @Option(help: "Where to write the demo's files (default: <project>/out/demo).")
+    var out: String?
 
     func run() throws {
         let target = DatabaseTarget()
         let db = try target.migratedConnection()
-        print("== Database")
-        print("PostgreSQL \(db.serverVersion / 10000).\(db.serverVersion % 100), target \(db.configuration.redactedTarget)")
-        for row in try target.migrator().status(db) {
-            print("  migration \(row.name): \(row.state.rawValue)")
+        guard let first = try? CivilDate(parsing: month + "-01") else {
+            throw ValidationError("--month must be YYYY-MM, got '\(month)'")
         }
+        let outDirectory = out.map { URL(fileURLWithPath: $0) } ?? target.paths.root.appendingPathComponent("out/demo")
 
-        print("\n== Exact money")
+        section("Database")
+        print("PostgreSQL \(db.serverVersion / 10000).\(db.serverVersion % 100) at \(db.configuration.redactedTarget)")
+        let migrations = try target.migrator().status(db)
+        print("migrations: \(migrations.map { "\($0.name) (\($0.state.rawValue))" }.joined(separator: ", "))")
+
+        section("Supply: a month of GPU capacity")
+        var generator = SupplyGenerator(month: first)
+        generator.siteCount = sites
+        let files = try generator.write(to: outDirectory.appendingPathComponent("supply"))
+        print("wrote \(files.files.count) CSV files to \(outDirectory.appendingPathComponent("supply").path) (\(files.allocationRows) allocation rows)")
+        let clock = ContinuousClock()
+        let started = clock.now
+        for summary in try SupplyImporter().importFiles(files.files, into: db) {
+            let name = URL(fileURLWithPath: summary.file).lastPathComponent
+            print("  \(name): \(summary.rows) rows, \(summary.inserted) new, \(summary.updated) changed, \(summary.unchanged) unchanged")
+        }
+        print("imported in \(milliseconds(clock.now - started)) ms")
+
+        let next = CivilDate(daysSinceEpoch: first.daysSinceEpoch + CivilDate.daysIn(year: first.year, month: first.month))
+        let period = try CostPeriod(fromDay: first, toDay: next)
+        let store = SupplyStore(db)
+        let costStart = clock.now
+        let ledger = try store.ledger(for: period)
+        let weights = try store.computeWeights()
+        let byModel = try CostReport(ledger: ledger, by: .model, weights: weights)
+        print("costed the month in \(milliseconds(clock.now - costStart)) ms")
+
+        section("Blended cost by model (tally cost --from \(first) --to \(next) --by model)")
+        print(CostReportRendering(report: byModel, grouped: true).tabular().table())
+
+        section("Capacity and cost by country (tally cost ... --by country)")
+        let byCountry = try CostReport(ledger: ledger, by: .country, weights: weights)
+        print(CostReportRendering(report: byCountry, grouped: true).tabular().table())
+        print("")
+        for line in CostReportRendering(report: byCountry, grouped: true).reconciliation() { print(line) }
+
+        section("Exact money")
         let tenth = try ExactDecimal(parsing: "0.1")
-        let sum = try Array(repeating: tenth, count: 10).sum()
-        print("0.1 added ten times = \(sum) (exact; a binary float gives 0.9999999999999999)")
+        print("0.1 added ten times = \(try Array(repeating: tenth, count: 10).sum()) (a binary float gives 0.9999999999999999)")
+        let line = Money(try ExactDecimal(1_234_567_891) * ExactDecimal(parsing: "0.125") .divided(by: ExactDecimal(1_000_000), rounding: .halfAwayFromZero), .usd)
+        print("1,234,567,891 tokens at 0.125 USD per 1M = \(line), an invoice line of \(line.rounded(.halfAwayFromZero))")
 
-        // A month of output tokens for one customer, priced per 1M tokens.
-        let tokens = ExactDecimal(1_234_567_891)
-        let pricePerMillion = try ExactDecimal(parsing: "0.125")
-        let exact = try tokens * pricePerMillion
-            .divided(by: ExactDecimal(1_000_000), rounding: .halfAwayFromZero)
-        for currency in [Currency.usd, .jpy] {
-            let line = Money(exact, currency)
-            print("1,234,567,891 tokens × 0.125 per 1M = \(line) → invoice line \(line.rounded(.halfAwayFromZero))")
-        }
+        print("\nOutputs: \(outDirectory.path). Try: tally cost --from \(first) --to \(next) --by site --format csv")
+    }
 
-        // The same figure, through PostgreSQL numeric and back, digit for digit.
-        let back = try db.scalar("SELECT \(exact)::numeric * 1", as: ExactDecimal.self)
-        print("round trip through PostgreSQL numeric: \(back) (\(back == exact ? "identical" : "DIFFERENT"))")
-        do {
-            _ = try Money(1, .usd) + Money(1, .eur)
-        } catch {
-            print("adding USD to EUR: refused (\(error))")
-        }
-        print("\nNext: supply costs, rate cards, usage, invoices (see README).")
+    private func section(_ title: String) {
+        print("\n== \(title)\n")
+    }
+
+    private func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

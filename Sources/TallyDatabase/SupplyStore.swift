@@ -103,12 +103,18 @@ public struct SupplyStore {
     /// plan from the rollup's hourly figures.
     public func slotUsage(for plan: CapacityPlan) throws -> [SlotUsage] {
         let partial = plan.partialPoolDays
-        let partialKeys = Set(partial.map { PoolDayKey(pool: $0.pool, day: $0.day) })
+        let partialSites = partial.map(\.pool.site)
+        let partialGPUs = partial.map(\.pool.gpuType)
+        let partialDays = partial.map(\.day)
         var usage: [SlotUsage] = []
         let days = try db.execute(
             """
             SELECT site_id, gpu_type_id, model, day, gpu_hours, peak_gpus, input_tokens, cached_input_tokens, output_tokens
-            FROM allocation_days WHERE day >= \(plan.period.from.date) AND day < \(plan.period.to.date)
+            FROM allocation_days d
+            WHERE day >= \(plan.period.from.date) AND day < \(plan.period.to.date)
+              AND NOT EXISTS (
+                  SELECT 1 FROM unnest(\(partialSites), \(partialGPUs), \(partialDays)) AS p (site_id, gpu_type_id, day)
+                  WHERE p.day = d.day AND p.site_id = d.site_id AND p.gpu_type_id = d.gpu_type_id)
             """)
         usage.reserveCapacity(days.count)
         var sites = StringCache()
@@ -117,7 +123,6 @@ public struct SupplyStore {
         for row in days {
             let pool = Pool(site: try row.string(0, &sites), gpuType: try row.string(1, &gpus))
             let day = try row.decode(3, as: CivilDate.self)
-            if !partialKeys.isEmpty && partialKeys.contains(PoolDayKey(pool: pool, day: day)) { continue }
             usage.append(SlotUsage(
                 pool: pool, slotStart: day.startOfDay, model: try row.string(2, &models), gpuHours: try row.decode(4),
                 peakGPUs: try row.decode(5), tokens: try Self.tokens(row)))
@@ -126,8 +131,7 @@ public struct SupplyStore {
             """
             SELECT d.site_id, d.gpu_type_id, d.model, d.day, d.hours, d.hourly_gpus,
                    d.input_tokens, d.cached_input_tokens, d.output_tokens
-            FROM unnest(\(partial.map(\.pool.site)), \(partial.map(\.pool.gpuType)), \(partial.map(\.day)))
-                 AS p (site_id, gpu_type_id, day)
+            FROM unnest(\(partialSites), \(partialGPUs), \(partialDays)) AS p (site_id, gpu_type_id, day)
             JOIN allocation_days d ON d.day = p.day AND d.site_id = p.site_id AND d.gpu_type_id = p.gpu_type_id
             """)
         for row in hourly {
@@ -180,9 +184,4 @@ public struct SupplyStore {
         let currency = try reportingCurrency()
         return CostEngine(period: period, sites: try sites(), fx: try fxTable(for: period, reportingCurrency: currency))
     }
-}
-
-private struct PoolDayKey: Hashable {
-    let pool: Pool
-    let day: CivilDate
 }

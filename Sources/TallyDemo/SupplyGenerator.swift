@@ -103,12 +103,12 @@ public struct SupplyGenerator {
                     for h in max(0, startHour)..<hours { capacity[h] += count }
                 }
                 // Spot / on-demand at weekday peaks (13:00–21:00 UTC).
-                for _ in 0..<Int.random(in: 2...6, using: &random) {
+                for _ in 0..<Int.random(in: 3...8, using: &random) {
                     spotNumber += 1
                     let dayIndex = Int.random(in: 0..<(hours / 24), using: &random)
                     let first = dayIndex * 24 + Int.random(in: 13...16, using: &random)
                     let length = Int.random(in: 2...6, using: &random)
-                    let count = max(1, Int.random(in: gpu.fleet, using: &random) * fleetScale / 4)
+                    let count = max(1, Int.random(in: gpu.fleet, using: &random) * fleetScale / 3)
                     let onDemand = Int.random(in: 0..<3, using: &random) == 0
                     let cents = onDemand ? gpu.onDemandCents : gpu.onDemandCents * Int.random(in: 40...60, using: &random) / 100
                     let preemptHour = !onDemand && Int.random(in: 0..<3, using: &random) == 0 ? Int.random(in: 1..<length, using: &random) : nil

@@ -67,6 +67,9 @@ extension CapacityPlan {
         var result: [SlotUsage] = []
         var current: (start: UTCTimestamp, used: ExactDecimal, peak: ExactDecimal)?
         var tokensLeft: TokenCounts? = tokens
+        let poolIndex = self.poolIndex[pool]
+        let dayStartHour = Int(
+            (day.startOfDay.microsecondsSinceEpoch - period.from.microsecondsSinceEpoch) / UTCTimestamp.microsecondsPerHour)
         func flush() {
             guard let c = current else { return }
             result.append(SlotUsage(pool: pool, slotStart: c.start, model: model, gpuHours: c.used, peakGPUs: c.peak,
@@ -74,8 +77,13 @@ extension CapacityPlan {
             tokensLeft = nil
         }
         for (hourOfDay, used) in zip(hours, gpus) {
-            let hour = UTCTimestamp(date: day, hour: hourOfDay)
-            let start = slot(of: pool, at: hour).map { slotStart(slots[$0]) } ?? hour
+            let h = dayStartHour + hourOfDay
+            let start: UTCTimestamp
+            if let p = poolIndex, h >= 0, h < period.hourCount {
+                start = period.hourStart(slots[Int(slotOfHour[p * period.hourCount + h])].startHour)
+            } else {
+                start = period.hourStart(h)
+            }
             if current?.start == start {
                 current!.used = try current!.used + used
                 current!.peak = max(current!.peak, used)
