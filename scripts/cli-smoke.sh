@@ -20,7 +20,8 @@ first=$(DATABASE_URL=$url "$tally" migrate)
 second=$(DATABASE_URL=$url "$tally" migrate)
 grep -q "applied 0001_init.sql" <<<"$first"; check "first migrate applies 0001_init.sql" $?
 grep -q "Nothing to apply" <<<"$second"; check "second migrate applies nothing" $?
-DATABASE_URL=$url "$tally" migrate --status | grep -q "0001_init.sql  applied"; check "migrate --status lists applied files" $?
+status=$(DATABASE_URL=$url "$tally" migrate --status)
+grep -qE "^0001_init.sql +applied" <<<"$status" && grep -qE "^0002_supply.sql +applied" <<<"$status"; check "migrate --status lists applied files" $?
 
 url=$(fresh_db)
 DATABASE_URL=$url "$tally" migrate >/tmp/tally-smoke-a.$$ 2>&1 & a=$!
