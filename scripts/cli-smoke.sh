@@ -2,7 +2,7 @@
 # End-to-end checks of the `tally` executable against $DATABASE_URL, each in a
 # fresh database: migrate twice, migrate concurrently, refuse an edited file.
 set -uo pipefail  # no -e: each check records its own result
-tally=${1:-.build/debug/tally}
+tally=$(realpath "${1:-.build/debug/tally}")
 base_url=${DATABASE_URL:?DATABASE_URL must be set}
 passed=0
 failed=0
@@ -39,6 +39,25 @@ out=$(DATABASE_URL=$url TALLY_MIGRATIONS=$edited "$tally" migrate 2>&1); rc=$?
 
 [ $rc -ne 0 ] && grep -q "0001_init.sql was changed" <<<"$out"; check "an edited applied migration is refused by name" $?
 rm -rf "$edited"
+
+# Supply import and cost reports, end to end through the executable.
+url=$(fresh_db)
+data=$(mktemp -d)
+"$tally" supply generate --month 2026-11 --sites 3 --gpu-types 2 --out "$data" >/dev/null
+(cd "$data" && DATABASE_URL=$url "$tally" supply import *.csv >/dev/null); check "supply import of generated files" $?
+again=$(cd "$data" && DATABASE_URL=$url "$tally" supply import *.csv)
+! grep -qE "[1-9][0-9]* (new|changed)" <<<"$again"; check "re-import changes nothing" $?
+for by in model pool site country gpu day; do
+    json=$(DATABASE_URL=$url "$tally" cost --from 2026-11-01 --to 2026-12-01 --by $by --format json)
+    grep -q '"usedPlusIdleReconciles" : true' <<<"$json" && grep -q '"fullyLoadedPlusStrandedReconciles" : true' <<<"$json"
+    check "cost --by $by reconciles (json)" $?
+done
+DATABASE_URL=$url "$tally" cost --from 2026-11-01 --to 2026-11-02 --by pool --format csv | head -1 | grep -q "^pool,capacity GPU-h,used GPU-h"
+check "cost --format csv has a header row" $?
+printf 'id,memory_gb\nX,-1\n' >"$data/bad.csv"
+out=$(DATABASE_URL=$url "$tally" supply import "$data/bad.csv" 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "bad.csv:2: memory_gb '-1'" <<<"$out"; check "a bad row exits non-zero, naming file:line, column and value" $?
+rm -rf "$data"
 
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
