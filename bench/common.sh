@@ -4,16 +4,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/install-packages.sh
 swift build -c release --product tally >&2
 tally=$PWD/.build/release/tally
-work=$(mktemp -d /tmp/tally-bench.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-    "$tally" db stop --dir "$work/db" >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-"$tally" db start --dir "$work/db" --throwaway >&2
-export DATABASE_URL
-DATABASE_URL=$("$tally" db url --dir "$work/db")
+source scripts/throwaway-db.sh
+start_throwaway_db "$tally"
+work=$throwaway_dir
 
 # Runs a command RUNS times (default 7) and prints "median min" in milliseconds.
 measure() {
