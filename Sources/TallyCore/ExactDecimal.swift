@@ -202,3 +202,26 @@ extension Sequence where Element == ExactDecimal {
         return total
     }
 }
+
+extension ExactDecimal {
+    /// `self ÷ 10^shift`, rounded once to `places` decimals by `rule`.
+    ///
+    /// An invoice line is tokens × price per 1M ÷ 1,000,000, rounded once to
+    /// the currency's minor unit. Dividing first at 18 places and rounding
+    /// again would round twice; this does the shift and the rounding in one step.
+    public func shifted(downBy shift: Int, roundedTo places: Int, _ rule: RoundingRule) throws(MoneyError) -> ExactDecimal {
+        precondition(shift >= 0 && places >= 0 && places <= Self.scale)
+        let dropExponent = Self.scale - places + shift  // units dropped, as a power of ten
+        guard dropExponent <= 38 else { return .zero }
+        let step = Self.powerOfTen(dropExponent).magnitude
+        let m = units.magnitude
+        var q = m / step
+        let r = m % step
+        if r != 0 && rule.roundsAwayFromZero(remainder: r, divisor: step, quotientIsOdd: q & 1 == 1, negative: units < 0) {
+            q += 1
+        }
+        let (result, overflow) = Int128(q).multipliedReportingOverflow(by: Self.powerOfTen(Self.scale - places))
+        guard !overflow else { throw MoneyError(.overflow, "\(self) shifted by \(shift) is out of range") }
+        return ExactDecimal(units: units < 0 ? -result : result)
+    }
+}
