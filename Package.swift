@@ -22,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // libpq, found through pkg-config (apt: libpq-dev).
@@ -37,7 +38,7 @@ let package = Package(
         // Migrations, the self-starting local cluster, stores.
         .target(
             name: "TallyDatabase",
-            dependencies: ["TallyPostgres", "TallyCore"],
+            dependencies: ["TallyPostgres", "TallyCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // Helpers for tests that need a real PostgreSQL: a fresh schema per test.

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import TallyCore
+import TallyDatabase
+
+struct RatesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rates",
+        abstract: "Rate cards: validate, load and show the YAML files in rates/.",
+        discussion: "The file format is in docs/rate-cards.md.",
+        subcommands: [Check.self, Load.self, Show.self]
+    )
+
+    struct PathOption: ParsableArguments {
+        @Argument(help: "A rate card file or folder (default: <project>/rates).")
+        var path: String?
+
+        var resolved: String {
+            path ?? ProjectPaths.discover().root.appendingPathComponent("rates").path
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate rate cards; list every problem with file:line.",
+            discussion: """
+                Checks currencies, prices (decimal, not negative, at most 6 places), tiers \
+                (ascending bands, the last without up_to), duplicate effective_from, a \
+                model or class priced twice, unknown keys, and override cards whose base \
+                does not exist. Exit status 1 on any problem. Needs no database.
+                """)
+        @OptionGroup var options: PathOption
+
+        func run() throws {
+            let (cards, problems) = RateCardFile.parseAll(path: options.resolved)
+            guard problems.isEmpty else { throw ImportError(problems) }
+            for parsed in cards.sorted(by: { $0.card.id < $1.card.id }) {
+                let models = Set(parsed.card.versions.flatMap { $0.prices.keys }).count
+                print("ok  \(parsed.card.id) (\(parsed.card.currency), \(parsed.card.versions.count) version(s), \(models) model(s)) \(parsed.file)")
+            }
+        }
+    }
+
+    struct Load: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load rate cards into the database in one transaction.",
+            discussion: """
+                Validates first (as `tally rates check`) and loads nothing if anything is \
+                wrong. Loading the same files again changes nothing. A version that an \
+                issued invoice used cannot change or disappear: publish a new version.
+                """)
+        @OptionGroup var options: PathOption
+
+        func run() throws {
+            let (cards, problems) = RateCardFile.parseAll(path: options.resolved)
+            guard problems.isEmpty else { throw ImportError(problems) }
+            let db = try DatabaseTarget().migratedConnection()
+            let s = try RateCardStore(db).load(cards)
+            print("\(s.cards) card(s): \(s.versionsAdded) version(s) added, \(s.versionsChanged) changed, \(s.versionsRemoved) removed, \(s.versionsUnchanged) unchanged")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the prices of a card in force at a time (default: now).",
+            discussion: "Override cards show the resulting prices, with their source.")
+
+        @Argument(help: "The card id, e.g. public.")
+        var card: String
+
+        @Option(help: "When: YYYY-MM-DD or a UTC timestamp.")
+        var at: InstantArgument?
+
+        @Option(help: "table, csv or json.")
+        var format: OutputFormat = .table
+
+        func run() throws {
+            let db = try DatabaseTarget().migratedConnection()
+            let cards = try RateCardStore(db).cards()
+            let book = PriceBook(cards: cards)
+            guard let target = book.cards[card] else {
+                throw ValidationError("no rate card '\(card)'; loaded: \(cards.map(\.id).joined(separator: ", "))")
+            }
+            let time = at?.timestamp ?? UTCTimestamp.now
+            var models = Set(target.version(at: time)?.prices.keys.map { $0 } ?? [])
+            if let base = target.base.flatMap({ book.cards[$0] }) {
+                models.formUnion(base.version(at: time)?.prices.keys.map { $0 } ?? [])
+            }
+            var rows: [[String]] = []
+            var sources = Set<String>()
+            for model in models.sorted() {
+                var row = [model]
+                for tokenClass in TokenClass.allCases {
+                    guard let resolved = try book.price(card: card, model: model, tokenClass: tokenClass, at: time) else {
+                        row.append("-")
+                        continue
+                    }
+                    sources.insert(resolved.source.description)
+                    row.append(Self.describe(resolved.price))
+                }
+                rows.append(row)
+            }
+            let output = TabularOutput(header: ["model", "input per 1M", "cached input per 1M", "output per 1M"], rows: rows)
+            switch format {
+            case .table:
+                print("Card \(card) (\(target.currency)) at \(time): \(sources.sorted().joined(separator: "; "))\n")
+                print(output.table())
+            case .csv:
+                print(try output.csv(), terminator: "")
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                let objects = rows.map { Dictionary(uniqueKeysWithValues: zip(["model", "input", "cached_input", "output"], $0)) }
+                print(String(decoding: try encoder.encode(objects), as: UTF8.self))
+            }
+        }
+
+        /// `0.60`, or `graduated: 0.80 ≤ 10000000000 | 0.72 ≤ 100000000000 | 0.64`.
+        static func describe(_ price: ClassPrice) -> String {
+            guard let mode = price.mode else { return price.bands[0].pricePerMillion.description }
+            let bands = price.bands.map { band in band.upTo.map { "\(band.pricePerMillion) to \($0)" } ?? "\(band.pricePerMillion) beyond" }
+            return "\(mode.rawValue): " + bands.joined(separator: " | ")
+        }
+    }
+}
