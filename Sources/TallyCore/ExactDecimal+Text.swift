@@ -4,10 +4,10 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
     /// and up to eighteen fraction digits (`-12.5`, `0.000125`, `+3`, `.5`).
     /// With `allowExponent`, also `7.1e-07` (JSON numbers): the exponent moves
     /// the point, and the result must still fit eighteen places exactly.
-    public init(parsing text: some StringProtocol, allowExponent: Bool = false) throws(MoneyError) {
+    public init(parsing text: some StringProtocol, allowExponent: Bool = false, timesPowerOfTen shift: Int = 0) throws(MoneyError) {
         let bytes = Array(text.utf8)
         let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(MoneyError) in try ExactDecimal(utf8: raw, allowExponent: allowExponent) }
+            Result { () throws(MoneyError) in try ExactDecimal(utf8: raw, allowExponent: allowExponent, timesPowerOfTen: shift) }
         }
         self = try result.get()
     }
@@ -15,7 +15,11 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
     /// Parses UTF-8 bytes as ``init(parsing:allowExponent:)`` does, without
     /// making a `String` first (database cells are read this way). Concrete
     /// rather than generic, so callers in other modules get the fast code.
-    public init(utf8 bytes: UnsafeRawBufferPointer, allowExponent: Bool = false) throws(MoneyError) {
+    /// `timesPowerOfTen` moves the decimal point while reading, exactly: a price
+    /// per token written `1.1428571428571428e-06` is read per 1M tokens
+    /// (shift 6) as 1.1428571428571428, which 18 places hold, where the per-token
+    /// value would need 22.
+    public init(utf8 bytes: UnsafeRawBufferPointer, allowExponent: Bool = false, timesPowerOfTen shift: Int = 0) throws(MoneyError) {
         var utf8 = bytes[...]
         // The text, made only when an error needs it.
         func shown() -> String { String(decoding: bytes, as: UTF8.self) }
@@ -24,7 +28,7 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
         }
         guard !utf8.isEmpty else { throw invalid("empty") }
 
-        var exponent = 0
+        var exponent = shift
         if let e = utf8.firstIndex(where: { $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
             guard allowExponent else { throw invalid("exponent not allowed here") }
             let tail = utf8[(e + 1)...]
@@ -37,7 +41,7 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
             guard !digits.isEmpty, digits.count <= 4, digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
                 throw invalid("bad exponent")
             }
-            exponent = sign * digits.reduce(0) { $0 * 10 + Int($1 - 48) }
+            exponent += sign * digits.reduce(0) { $0 * 10 + Int($1 - 48) }
             utf8 = utf8[..<e]
         }
 

@@ -25,9 +25,14 @@ public struct UTCTimestamp: Sendable, Hashable, Comparable, CustomStringConverti
     /// `2026-11-01 10:00:00.25+00`, `2026-11-01T12:00:00+02:00`. A zone is required:
     /// a time without one is ambiguous, and billing is in UTC.
     public init(parsing text: some StringProtocol) throws(TimeError) {
-        let b = Array(text.utf8)
+        try self.init(utf8: Array(text.utf8)[...])
+    }
+
+    /// Parses UTF-8 bytes, as ``init(parsing:)`` does, without a `String`.
+    public init(utf8 slice: ArraySlice<UInt8>) throws(TimeError) {
+        let b = slice.startIndex == 0 ? slice : ArraySlice(Array(slice))
         func bad() -> TimeError {
-            TimeError("'\(text)' is not a timestamp with a zone (e.g. 2026-11-01T10:00:00Z)")
+            TimeError("'\(String(decoding: slice, as: UTF8.self))' is not a timestamp with a zone (e.g. 2026-11-01T10:00:00Z)")
         }
         guard b.count >= 20, b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " ") || b[10] == UInt8(ascii: "t"),
             b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
@@ -35,7 +40,10 @@ public struct UTCTimestamp: Sendable, Hashable, Comparable, CustomStringConverti
             let second = CivilDate.digits(b[17..<19]), hour < 24, minute < 60, second < 60
         else { throw bad() }
         let date: CivilDate
-        do { date = try CivilDate(parsing: String(decoding: b[0..<10], as: UTF8.self)) } catch { throw bad() }
+        guard let y = CivilDate.digits(b[0..<4]), b[4] == UInt8(ascii: "-"), let mo = CivilDate.digits(b[5..<7]),
+            b[7] == UInt8(ascii: "-"), let d = CivilDate.digits(b[8..<10]), let parsed = try? CivilDate(year: y, month: mo, day: d)
+        else { throw bad() }
+        date = parsed
 
         var i = 19
         var micros = 0
@@ -43,7 +51,7 @@ public struct UTCTimestamp: Sendable, Hashable, Comparable, CustomStringConverti
             i += 1
             var places = 0
             while i < b.count, b[i] >= 48, b[i] <= 57 {
-                guard places < 6 else { throw TimeError("'\(text)' has more than microsecond precision") }
+                guard places < 6 else { throw TimeError("'\(String(decoding: slice, as: UTF8.self))' has more than microsecond precision") }
                 micros = micros * 10 + Int(b[i] - 48)
                 places += 1
                 i += 1
@@ -57,7 +65,7 @@ public struct UTCTimestamp: Sendable, Hashable, Comparable, CustomStringConverti
             guard i + 1 == b.count else { throw bad() }
         } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
             let sign = b[i] == UInt8(ascii: "-") ? -1 : 1
-            let rest = Array(b[(i + 1)...])
+            let rest = Array(b[(i + 1)...])[...]
             let hh: Int?
             var mm: Int? = 0
             switch rest.count {

@@ -99,6 +99,26 @@ public struct CopyWriter: ~Copyable {
         }
     }
 
+    /// UTF-8 text given as bytes (escaped as in ``field(_:)-(String?)``), without a `String`.
+    public mutating func field(utf8 bytes: ArraySlice<UInt8>) throws(PostgresError) {
+        separator()
+        // Fast path: nothing to escape, copy in one go.
+        if !bytes.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0 }) {
+            buffer.append(contentsOf: bytes)
+            return
+        }
+        for byte in bytes {
+            switch byte {
+            case 0: throw PostgresError(.invalidParameter, "COPY value contains a NUL byte", statement: statement)
+            case 0x5C: buffer.append(0x5C); buffer.append(0x5C)
+            case 0x09: buffer.append(0x5C); buffer.append(0x74)
+            case 0x0A: buffer.append(0x5C); buffer.append(0x6E)
+            case 0x0D: buffer.append(0x5C); buffer.append(0x72)
+            default: buffer.append(byte)
+            }
+        }
+    }
+
     /// An integer, written without allocating.
     public mutating func field(_ value: Int) {
         separator()

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import TallyCore
+import TallyDatabase
+
+struct MarketCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "market",
+        abstract: "Market reference prices (LiteLLM's public price table), for quotes.",
+        subcommands: [Import.self, Show.self]
+    )
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import LiteLLM's model_prices_and_context_window.json (replaces the previous import).",
+            discussion: "Per-token prices are read exactly from their text (7.1e-07 → 0.71 per 1M). The litellm package on PyPI ships the file.")
+        @Argument(help: "The JSON file.") var file: String
+
+        func run() throws {
+            let (prices, skipped) = try MarketPriceStore.parse(path: file)
+            try MarketPriceStore(try DatabaseTarget().migratedConnection()).replace(with: prices, source: URL(fileURLWithPath: file).lastPathComponent)
+            print("\(prices.count) priced chat models imported (\(skipped) other entries skipped), \(Set(prices.map(\.provider)).count) providers")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Providers' prices per 1M tokens for a model, with min / median / max.",
+            discussion: "Names match across spellings: see MarketModelName (llama-3.3-70b-instruct matches Llama-3.3-70B-Instruct-Turbo).")
+        @Argument(help: "A model, e.g. llama-3.3-70b-instruct.") var model: String
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
+
+        func run() throws {
+            let prices = try MarketPriceStore(try DatabaseTarget().migratedConnection()).prices(model: model)
+            guard !prices.isEmpty else {
+                print("no market prices for \(model) (key \(MarketModelName.key(model)))")
+                return
+            }
+            func show(_ d: ExactDecimal?) -> String { d.map { $0.formatted(places: max(2, $0.decimalPlaces)) } ?? "-" }
+            let output = TabularOutput(
+                header: ["provider", "model", "input per 1M", "cached per 1M", "output per 1M"],
+                rows: prices.map { [$0.provider, $0.sourceKey, show($0.input), show($0.cachedInput), show($0.output)] },
+                textColumns: [0, 1])
+            print(format == .csv ? try output.csv() : output.table())
+            if format == .table {
+                let outputs = prices.map(\.output).sorted()
+                let middle = outputs.count / 2
+                // The median of an even count is the mean of the middle two (exact: halving adds one place).
+                let median = outputs.count % 2 == 1 ? outputs[middle]
+                    : try (outputs[middle - 1] + outputs[middle]).divided(by: 2, rounding: .halfEven)
+                print("\noutput per 1M across \(prices.count) offers: min \(show(outputs.first)), median \(show(median)), max \(show(outputs.last))")
+            }
+        }
+    }
+}

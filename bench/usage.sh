@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Benchmark (issue 4): `tally usage ingest` of 5 million NDJSON events (parse,
+# validate, COPY to staging, deduplicate into the month partition, hourly
+# rollup, one transaction) against the baseline measured in the same run:
+# `psql \copy` of the same rows (CSV) into a bare table with the same unique
+# key (customer, event id).
+#   bench/usage.sh            # EVENTS=5000000 by default
+source "$(dirname "$0")/common.sh"
+events=${EVENTS:-5000000}
+
+"$tally" rates load >&2
+{
+    echo "id,name,billing_email,country,vat_id,tax_treatment,currency,card"
+    for i in $(seq 1 200); do echo "cust-$i,Customer $i,billing@cust-$i.example,US,,standard,USD,public"; done
+} >"$work/customers.csv"
+"$tally" customers import "$work/customers.csv" >&2
+"$tally" usage generate --month 2026-11 --days 1 --events "$events" --duplicate-percent 0 \
+    --out "$work/events.ndjson" --csv "$work/events.csv" >&2
+
+psql "$DATABASE_URL" -q -c "CREATE TABLE bare_events (id text, customer text, model text, occurred_at timestamptz,
+    input_tokens bigint, cached_input_tokens bigint, output_tokens bigint, site text, tag text, UNIQUE (customer, id))" >&2
+start=$(date +%s%N)
+psql "$DATABASE_URL" -q -c "\\copy bare_events FROM '$work/events.csv' WITH (FORMAT csv, HEADER)" >&2
+bare_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+
+start=$(date +%s%N)
+"$tally" usage ingest "$work/events.ndjson" --rejects "$work/rejects.ndjson" >"$work/ingest.out"
+tally_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+
+echo "events: $events"
+echo "psql \\copy into a bare keyed table: ${bare_ms} ms, $(( events * 1000 / bare_ms )) rows/s"
+echo "tally usage ingest:                 ${tally_ms} ms, $(( events * 1000 / tally_ms )) events/s"
+echo "ratio (tally rate / bare rate):     $(awk "BEGIN { printf \"%.2f\", $bare_ms / $tally_ms }")  (targets: >= 100,000 events/s and >= 0.5; aim 0.75)"
+echo "tally said: $(cat "$work/ingest.out")"
