@@ -59,5 +59,29 @@ out=$(DATABASE_URL=$url "$tally" supply import "$data/bad.csv" 2>&1); rc=$?
 [ $rc -ne 0 ] && grep -q "bad.csv:2: memory_gb '-1'" <<<"$out"; check "a bad row exits non-zero, naming file:line, column and value" $?
 rm -rf "$data"
 
+# Rate cards, customers, usage and rating through the executable.
+url=$(fresh_db)
+repo=$(cd "$(dirname "$0")/.." && pwd)
+DATABASE_URL=$url "$tally" rates check "$repo/rates" >/dev/null; check "rates check passes on the shipped cards" $?
+bad=$(mktemp -d)
+printf 'card: x\ncurrency: EURO\nversions: []\n' >"$bad/x.yaml"
+out=$("$tally" rates check "$bad" 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "x.yaml:2: currency 'EURO'" <<<"$out"; check "rates check names file:line of a bad card and exits non-zero" $?
+DATABASE_URL=$url "$tally" rates load "$repo/rates" >/dev/null && \
+    DATABASE_URL=$url "$tally" rates load "$repo/rates" | grep -q "0 version(s) added, 0 changed"; check "rates load twice changes nothing" $?
+DATABASE_URL=$url "$tally" customers add --id acme --name "Acme AI" --email billing@acme.ai --country US --currency USD >/dev/null
+check "customers add" $?
+printf '%s\n' '{"id":"1","customer":"acme","model":"llama-3.3-70b-instruct","timestamp":"2026-11-03T10:00:00Z","input_tokens":2000000,"output_tokens":1000000,"site":"s"}' \
+    '{"id":"1","customer":"acme","model":"llama-3.3-70b-instruct","timestamp":"2026-11-03T10:00:00Z","input_tokens":2000000,"output_tokens":1000000,"site":"s"}' \
+    '{"id":"2","customer":"acme","model":"llama-3.3-70b-instruct","output_tokens":-1}' >"$bad/events.ndjson"
+out=$(DATABASE_URL=$url "$tally" usage ingest "$bad/events.ndjson" 2>/dev/null); rc=$?
+[ $rc -eq 3 ] && grep -q "1 accepted (0 late), 1 duplicate, 1 rejected" <<<"$out"; check "usage ingest: accepted, duplicate, rejected, exit 3" $?
+grep -q '"line":3' "$bad/events.ndjson.rejects.ndjson"; check "the rejects file names the line" $?
+# 2M input at 0.38 = 0.76; 1M output at 0.70 (band 1) = 0.70.
+DATABASE_URL=$url "$tally" rate --customer acme --period 2026-11 | grep -qE "^SUBTOTAL +1\.46$"; check "rate prices the month (1.46 USD)" $?
+DATABASE_URL=$url "$tally" market import "$repo/data/litellm-model-prices-1.110.2.json" >/dev/null && \
+    DATABASE_URL=$url "$tally" market show llama-3.3-70b-instruct | grep -q "across"; check "market import and show" $?
+rm -rf "$bad"
+
 echo "smoke: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -29,6 +29,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Where to write the demo's files (default: <project>/out/demo).")
     var out: String?
 
+    @Option(help: "Usage events to generate and ingest.")
+    var events = 1_000_000
+
     func run() throws {
         let target = DatabaseTarget()
         let db = try target.migratedConnection()
@@ -73,6 +76,58 @@ struct DemoCommand: ParsableCommand {
         print("")
         for line in CostReportRendering(report: byCountry, grouped: true).reconciliation() { print(line) }
 
+        section("Rate cards (tally rates load)")
+        let rates = target.paths.root.appendingPathComponent("rates").path
+        let (cards, cardProblems) = RateCardFile.parseAll(path: rates)
+        guard cardProblems.isEmpty else { throw ImportError(cardProblems) }
+        let loaded = try RateCardStore(db).load(cards)
+        print("\(loaded.cards) cards from \(rates): \(loaded.versionsAdded) versions added, \(loaded.versionsUnchanged) unchanged")
+
+        section("Customers (tally customers import)")
+        let customersFile = outDirectory.appendingPathComponent("customers.csv")
+        try Self.customersCSV().write(to: customersFile, atomically: true, encoding: .utf8)
+        let imported = try CustomerStore(db).importFile(customersFile.path)
+        print("\(customersFile.path): \(imported.inserted) new, \(imported.updated) changed, \(imported.unchanged) unchanged")
+
+        section("Usage (tally usage ingest)")
+        let eventsFile = outDirectory.appendingPathComponent("usage-\(month).ndjson")
+        var usageGenerator = UsageGenerator(
+            month: try BillingMonth(parsing: month), events: events, customers: try CustomerStore(db).all().map(\.id),
+            models: DemoCatalog.models.map(\.id), sites: DemoCatalog.sites.prefix(sites).map(\.id))
+        usageGenerator.duplicatePercent = 1
+        try usageGenerator.write(ndjson: eventsFile)
+        let ingestStart = clock.now
+        let ingested = try UsageIngester(db).ingest(
+            path: eventsFile.path, format: .ndjson, rejectsPath: eventsFile.path + ".rejects.ndjson")
+        print("\(eventsFile.lastPathComponent): \(ingested.lines) events, \(ingested.accepted) accepted, \(ingested.duplicates) duplicates (re-sent), \(ingested.rejected) rejected, in \(milliseconds(clock.now - ingestStart)) ms")
+
+        let billing = try BillingMonth(parsing: month)
+        let busiest = try db.execute(
+            "SELECT customer_id FROM usage_hourly WHERE hour >= \(billing.start) AND hour < \(billing.end) GROUP BY 1 ORDER BY sum(output_tokens) DESC, 1 LIMIT 1"
+        ).first?.decode(0, as: String.self)
+        if let busiest, let customer = try CustomerStore(db).all().first(where: { $0.id == busiest }) {
+            section("Priced month of the busiest customer (tally rate --customer \(busiest) --period \(month))")
+            let lines = try Rater(book: PriceBook(cards: try RateCardStore(db).cards()))
+                .rate(usage: try UsageStore(db).hours(customer: busiest, month: billing), card: customer.card, currency: customer.currency)
+            for line in lines.prefix(12) {
+                print("  \(line.model) \(line.tokenClass.rawValue): \(Display.group(String(line.quantity))) tokens × \(line.unitPricePerMillion) per 1M = \(line.amount)")
+            }
+            if lines.count > 12 { print("  … \(lines.count - 12) more lines") }
+            print("  subtotal \(try lines.map(\.amount).sum(in: customer.currency))")
+        }
+
+        section("Market reference prices (tally market import / show)")
+        let marketFile = target.paths.root.appendingPathComponent("data/litellm-model-prices-1.110.2.json").path
+        let (market, _) = try MarketPriceStore.parse(path: marketFile)
+        try MarketPriceStore(db).replace(with: market, source: "litellm-model-prices-1.110.2.json")
+        let book = PriceBook(cards: try RateCardStore(db).cards())
+        for model in ["llama-3.3-70b-instruct", "deepseek-v3", "qwen-2.5-72b-instruct"] {
+            let offers = try MarketPriceStore(db).prices(model: model).map(\.output).sorted()
+            let ours = try book.price(card: "public", model: model, tokenClass: .output, at: billing.end.adding(microseconds: -1))
+            guard let low = offers.first, let high = offers.last, let ours else { continue }
+            print("  \(model): our output \(ours.price.bands[0].pricePerMillion) per 1M; market \(low) to \(high) across \(offers.count) offers")
+        }
+
         section("Exact money")
         let tenth = try ExactDecimal(parsing: "0.1")
         print("0.1 added ten times = \(try Array(repeating: tenth, count: 10).sum()) (a binary float gives 0.9999999999999999)")
@@ -80,6 +135,28 @@ struct DemoCommand: ParsableCommand {
         print("1,234,567,891 tokens at 0.125 USD per 1M = \(line), an invoice line of \(line.rounded(.halfAwayFromZero))")
 
         print("\nOutputs: \(outDirectory.path). Try: tally cost --from \(first) --to \(next) --by site --format csv")
+    }
+
+    /// 200 demo customers: most on the public card, a few on Northwind's
+    /// override card, EU businesses with VAT ids on reverse charge.
+    static func customersCSV() -> String {
+        var random = SeededRandom(seed: 200)
+        let countries = ["US", "US", "US", "GB", "DE", "FR", "NL", "SE", "CA", "JP", "SG", "IN", "AU", "CH", "IE", "ES"]
+        let words = ["Acme", "Blue", "Cedar", "Delta", "Echo", "Fjord", "Granite", "Harbor", "Iris", "Juniper", "Kite", "Lumen",
+                     "Maple", "Nimbus", "Onyx", "Pixel", "Quartz", "Rover", "Sierra", "Tidal"]
+        let kinds = ["AI", "Labs", "Systems", "Analytics", "Robotics", "Health", "Legal", "Search", "Code", "Voice"]
+        var text = "id,name,billing_email,country,vat_id,tax_treatment,currency,card\n"
+        for i in 1...200 {
+            let name = "\(words[(i * 7) % words.count]) \(kinds[(i * 3) % kinds.count]) \(i)"
+            let id = name.lowercased().replacingOccurrences(of: " ", with: "-")
+            let country = countries[Int.random(in: 0..<countries.count, using: &random)]
+            let eu = Customer.euCountries.contains(country)
+            let business = eu && Int.random(in: 0..<4, using: &random) > 0
+            let vat = business ? "\(country)\(Int.random(in: 100_000_000...999_999_999, using: &random))" : ""
+            let card = i % 25 == 0 ? "northwind-labs" : "public"
+            text += "\(id),\(name),billing@\(id).example,\(country),\(vat),\(business ? "reverse_charge" : "standard"),USD,\(card)\n"
+        }
+        return text
     }
 
     private func section(_ title: String) {

@@ -32,7 +32,6 @@ public struct SupplyGenerator {
     private static func day(_ date: CivilDate) -> String { date.description }
 
     public func write(to directory: URL) throws -> Output {
-        var random = SeededRandom(seed: seed)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let nextMonth = CivilDate(daysSinceEpoch: month.daysSinceEpoch + CivilDate.daysIn(year: month.year, month: month.month))
         let hours = (nextMonth.daysSinceEpoch - month.daysSinceEpoch) * 24
@@ -61,7 +60,8 @@ public struct SupplyGenerator {
         // FX: a small daily random walk from a week before the month to its end.
         text = "day,currency,rate\n"
         var baseRates: [String: ExactDecimal] = [:]
-        for country in DemoCatalog.countries where country.currency != "USD" && baseRates[country.currency] == nil {
+        for (c, country) in DemoCatalog.countries.enumerated() where country.currency != "USD" && baseRates[country.currency] == nil {
+            var random = SeededRandom(seed: seed &+ 1_000 &+ UInt64(c))
             var rate = try ExactDecimal(parsing: country.usdRate)
             baseRates[country.currency] = rate
             for d in -7..<(hours / 24) {
@@ -78,19 +78,19 @@ public struct SupplyGenerator {
         var spot = "id,kind,site_id,gpu_type_id,gpu_count,starts_at,ends_at,price_per_gpu_hour,preempted_at\n"
         struct PoolPlan { let site: String; let gpu: DemoCatalog.GPU; var capacity: [Int] }
         var pools: [PoolPlan] = []
-        var contractNumber = 0
-        var spotNumber = 0
-        for site in sites {
+        for (siteIndex, site) in sites.enumerated() {
             let usdRate = baseRates[site.country.currency] ?? .one
             func local(_ cents: Int) throws -> ExactDecimal {
                 try ExactDecimal(cents).divided(by: 100, rounding: .halfEven)
                     .divided(by: usdRate, rounding: .halfEven).rounded(places: 4, .halfEven)
             }
-            for gpu in gpus {
+            for (gpuIndex, gpu) in gpus.enumerated() {
+                // One random stream per pool: any subset of sites or GPU types
+                // generates the same data for the pools it keeps.
+                var random = SeededRandom(seed: seed &+ UInt64(siteIndex * 16 + gpuIndex) &* 7_919)
                 var capacity = [Int](repeating: 0, count: hours)
                 let contractCount = Int.random(in: 1...2, using: &random)
                 for c in 0..<contractCount {
-                    contractNumber += 1
                     let count = Int.random(in: gpu.fleet, using: &random) * fleetScale / contractCount
                     // The second contract of a pool often starts mid-month.
                     let startHour = c == 1 && Bool.random(using: &random) ? Int.random(in: 1..<(hours / 24), using: &random) * 24 : -24 * 120
@@ -99,12 +99,11 @@ public struct SupplyGenerator {
                     let price = try local(Int.random(in: gpu.reservedCents, using: &random))
                     let upfront = Int.random(in: 0..<4, using: &random) == 0
                         ? try (price * ExactDecimal(count * 24 * 30)).rounded(places: 0, .halfEven) : ExactDecimal.zero
-                    contracts += "rc-\(contractNumber),\(site.id),\(gpu.id),\(count),\(begins),\(ends),\(price),\(upfront)\n"
+                    contracts += "rc-\(site.id)-\(gpu.id)-\(c + 1),\(site.id),\(gpu.id),\(count),\(begins),\(ends),\(price),\(upfront)\n"
                     for h in max(0, startHour)..<hours { capacity[h] += count }
                 }
                 // Spot / on-demand at weekday peaks (13:00–21:00 UTC).
-                for _ in 0..<Int.random(in: 3...8, using: &random) {
-                    spotNumber += 1
+                for n in 0..<Int.random(in: 3...8, using: &random) {
                     let dayIndex = Int.random(in: 0..<(hours / 24), using: &random)
                     let first = dayIndex * 24 + Int.random(in: 13...16, using: &random)
                     let length = Int.random(in: 2...6, using: &random)
@@ -113,7 +112,7 @@ public struct SupplyGenerator {
                     let cents = onDemand ? gpu.onDemandCents : gpu.onDemandCents * Int.random(in: 40...60, using: &random) / 100
                     let preemptHour = !onDemand && Int.random(in: 0..<3, using: &random) == 0 ? Int.random(in: 1..<length, using: &random) : nil
                     let preempted = preemptHour.map { hour(first + $0).adding(microseconds: Int64(Int.random(in: 60...3000, using: &random)) * 1_000_000) }
-                    spot += "sp-\(spotNumber),\(onDemand ? "on_demand" : "spot"),\(site.id),\(gpu.id),\(count),\(hour(first)),\(hour(first + length)),\(try local(cents)),\(preempted.map(\.description) ?? "")\n"
+                    spot += "sp-\(site.id)-\(gpu.id)-\(n + 1),\(onDemand ? "on_demand" : "spot"),\(site.id),\(gpu.id),\(count),\(hour(first)),\(hour(first + length)),\(try local(cents)),\(preempted.map(\.description) ?? "")\n"
                     for h in first..<min(first + (preemptHour ?? length), hours) { capacity[h] += count }
                 }
                 pools.append(PoolPlan(site: site.id, gpu: gpu, capacity: capacity))
@@ -129,6 +128,7 @@ public struct SupplyGenerator {
         var chunk = "hour,site_id,gpu_type_id,model,gpus_used,input_tokens,cached_input_tokens,output_tokens\n"
         let bigGPU = Set(["H100-80G", "H200-141G", "MI300X", "B200"])
         for (p, pool) in pools.enumerated() {
+            var random = SeededRandom(seed: seed &+ 50_000 &+ UInt64(p))
             if p % 37 == 36 || p == pools.count - 1 { continue }  // a few pools nobody uses: stranded
             let candidates = DemoCatalog.models.filter { bigGPU.contains(pool.gpu.id) ? true : !$0.large }
             let served = Array(candidates.shuffled(using: &random).prefix(Int.random(in: 2...5, using: &random)))

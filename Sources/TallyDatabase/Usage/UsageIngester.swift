@@ -52,9 +52,12 @@ public struct UsageIngester {
             last = clock.now
         }
 
-        // Room for the staging table in memory (only effective before this
-        // session first uses a temporary table; harmless afterwards).
-        try db.execute("SELECT set_config('temp_buffers', '256MB', false)")
+        // Room for the staging table in memory. PostgreSQL accepts this only
+        // before the session's first temporary table, so it is best effort, and
+        // only outside a transaction, where a refusal cannot abort anything.
+        if !db.isInTransaction {
+            _ = try? db.execute("SELECT set_config('temp_buffers', '256MB', false)")
+        }
         return try db.transaction {
             try db.execute(
                 """
