@@ -81,22 +81,14 @@ public struct CopyWriter: ~Copyable {
 
     /// A text value (escaped), or NULL.
     public mutating func field(_ value: String?) throws(PostgresError) {
-        separator()
         guard let value else {
+            separator()
             buffer.append(0x5C)
             buffer.append(0x4E)  // \N
             return
         }
-        for byte in value.utf8 {
-            switch byte {
-            case 0: throw PostgresError(.invalidParameter, "COPY value contains a NUL byte", statement: statement)
-            case 0x5C: buffer.append(0x5C); buffer.append(0x5C)
-            case 0x09: buffer.append(0x5C); buffer.append(0x74)
-            case 0x0A: buffer.append(0x5C); buffer.append(0x6E)
-            case 0x0D: buffer.append(0x5C); buffer.append(0x72)
-            default: buffer.append(byte)
-            }
-        }
+        separator()
+        try appendEscaped(value.utf8)
     }
 
     /// UTF-8 text given as bytes (escaped as in ``field(_:)-(String?)``), without a `String`.
@@ -107,6 +99,11 @@ public struct CopyWriter: ~Copyable {
             buffer.append(contentsOf: bytes)
             return
         }
+        try appendEscaped(bytes)
+    }
+
+    /// Appends bytes with COPY text-format escapes; refuses NUL.
+    private mutating func appendEscaped(_ bytes: some Sequence<UInt8>) throws(PostgresError) {
         for byte in bytes {
             switch byte {
             case 0: throw PostgresError(.invalidParameter, "COPY value contains a NUL byte", statement: statement)

@@ -24,20 +24,22 @@ struct CSVFile {
 
     init(path: String) throws(ImportProblem) {
         self.path = path
-        if path == "-" {
-            handle = FileHandle.standardInput
-        } else {
-            guard let opened = FileHandle(forReadingAtPath: path) else {
-                throw ImportProblem(file: path, line: nil, "cannot open the file for reading")
-            }
-            handle = opened
-        }
+        handle = try Self.open(path)
         try fill()
         if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
         guard let (_, fields) = try next() else {
             throw ImportProblem(file: path, line: 1, "the file is empty: a header row is required")
         }
         header = fields.map { $0.lowercased() }
+    }
+
+    /// A file for reading, or standard input for "-".
+    static func open(_ path: String) throws(ImportProblem) -> FileHandle {
+        if path == "-" { return FileHandle.standardInput }
+        guard let opened = FileHandle(forReadingAtPath: path) else {
+            throw ImportProblem(file: path, line: nil, "cannot open the file for reading")
+        }
+        return opened
     }
 
     private mutating func fill() throws(ImportProblem) {

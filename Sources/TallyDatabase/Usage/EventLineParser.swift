@@ -32,6 +32,32 @@ struct EventLineParser {
         var output: Int64 = 0
     }
 
+    /// A token count from its digits: whole, not negative, not absurd.
+    /// `next` is the byte after the digits (a '.' or 'e' means a fraction).
+    static func tokenCount(_ digits: ArraySlice<UInt8>, next: UInt8?, key: String) throws(Rejected) -> Int64 {
+        if digits.first == UInt8(ascii: "-") { throw Rejected(reason: "\"\(key)\" is negative") }
+        if next == UInt8(ascii: ".") || next == UInt8(ascii: "e") || next == UInt8(ascii: "E")
+            || !digits.allSatisfy({ $0 >= 48 && $0 <= 57 })
+        {
+            throw Rejected(reason: "\"\(key)\" must be a whole number of tokens")
+        }
+        guard !digits.isEmpty else { throw Rejected(reason: "\"\(key)\" must be a number") }
+        guard digits.count <= 18 else { throw Rejected(reason: "\"\(key)\" is absurdly large") }
+        var value: Int64 = 0
+        for d in digits { value = value * 10 + Int64(d - 48) }
+        guard value <= UsageEvent.maximumTokensPerClass else {
+            throw Rejected(reason: "\"\(key)\" = \(value) is absurd (more than \(UsageEvent.maximumTokensPerClass) in one event)")
+        }
+        return value
+    }
+
+    /// A text field's length check.
+    static func checkLength(_ value: ArraySlice<UInt8>, key: String) throws(Rejected) {
+        guard value.count <= UsageEvent.maximumTextLength else {
+            throw Rejected(reason: "\"\(key)\" is longer than \(UsageEvent.maximumTextLength) bytes")
+        }
+    }
+
     private enum Key {
         case id, customer, model, timestamp, site, tag, input, cached, output, unknown
     }
@@ -125,23 +151,9 @@ struct EventLineParser {
         }
         func count(_ key: Key) throws(Rejected) -> Int64 {
             let start = i
-            if i < end, line[i] == UInt8(ascii: "-") {
-                throw Rejected(reason: "\"\(name(key))\" is negative")
-            }
-            var value: Int64 = 0
-            while i < end, line[i] >= 48, line[i] <= 57 {
-                guard i - start < 18 else { throw Rejected(reason: "\"\(name(key))\" is absurdly large") }
-                value = value * 10 + Int64(line[i] - 48)
-                i += 1
-            }
-            if i < end, line[i] == UInt8(ascii: ".") || line[i] == UInt8(ascii: "e") || line[i] == UInt8(ascii: "E") {
-                throw Rejected(reason: "\"\(name(key))\" must be a whole number of tokens")
-            }
-            guard i > start else { throw Rejected(reason: "\"\(name(key))\" must be a number") }
-            guard value <= UsageEvent.maximumTokensPerClass else {
-                throw Rejected(reason: "\"\(name(key))\" = \(value) is absurd (more than \(UsageEvent.maximumTokensPerClass) in one event)")
-            }
-            return value
+            if i < end, line[i] == UInt8(ascii: "-") { i += 1 }
+            while i < end, line[i] >= 48, line[i] <= 57 { i += 1 }
+            return try tokenCount(line[start..<i], next: i < end ? line[i] : nil, key: name(key))
         }
         func skipValue(_ keyName: String) throws(Rejected) {
             guard i < end else { throw Rejected(reason: "malformed JSON: missing value for \"\(keyName)\"") }
@@ -161,7 +173,7 @@ struct EventLineParser {
                 throw Rejected(reason: "\"\(keyName)\": nested objects and arrays are not accepted in an event")
             }
         }
-        func text(_ key: Key, maximum: Int = UsageEvent.maximumTextLength) throws(Rejected) -> ArraySlice<UInt8> {
+        func text(_ key: Key) throws(Rejected) -> ArraySlice<UInt8> {
             guard i < end else { throw Rejected(reason: "malformed JSON: missing value for \"\(name(key))\"") }
             if line[i] == UInt8(ascii: "n"), line[i...].starts(with: "null".utf8) {
                 i += 4
@@ -169,7 +181,7 @@ struct EventLineParser {
             }
             guard line[i] == UInt8(ascii: "\"") else { throw Rejected(reason: "\"\(name(key))\" must be a string") }
             let value = try string()
-            guard value.count <= maximum else { throw Rejected(reason: "\"\(name(key))\" is longer than \(maximum) bytes") }
+            try checkLength(value, key: name(key))
             return value
         }
 

@@ -11,14 +11,7 @@ struct LineReader {
     private(set) var lineNumber = 0
 
     init(path: String) throws(ImportProblem) {
-        if path == "-" {
-            handle = FileHandle.standardInput
-        } else {
-            guard let opened = FileHandle(forReadingAtPath: path) else {
-                throw ImportProblem(file: path, line: nil, "cannot open the file for reading")
-            }
-            handle = opened
-        }
+        handle = try CSVFile.open(path)
     }
 
     /// The next line and its 1-based number, or nil at the end.

@@ -107,7 +107,7 @@ public struct UsageIngester {
                         summary.lines += 1
                         if summary.lines % 250_000 == 0 { progress?(summary.lines) }
                         do {
-                            try take(number, try Self.event(fields: fields, columns: columns).bytes)
+                            try take(number, try Self.event(fields: fields, columns: columns))
                         } catch let rejected as EventLineParser.Rejected {
                             summary.rejected += 1
                             try rejects.write(line: number, reason: rejected.reason, input: fields.joined(separator: ","))
@@ -164,36 +164,36 @@ public struct UsageIngester {
         }
     }
 
-    static func event(fields: [String], columns: [String: Int]) throws(EventLineParser.Rejected) -> UsageEvent {
-        func field(_ name: String) -> String? {
-            guard let i = columns[name], i < fields.count, !fields[i].isEmpty else { return nil }
-            return fields[i]
+    /// A CSV row as an event, validated by the same rules as NDJSON lines.
+    static func event(fields: [String], columns: [String: Int]) throws(EventLineParser.Rejected) -> EventLineParser.Event {
+        func field(_ name: String) -> ArraySlice<UInt8> {
+            guard let i = columns[name], i < fields.count else { return [] }
+            return Array(fields[i].utf8)[...]
         }
-        func text(_ name: String) throws(EventLineParser.Rejected) -> String {
-            guard let value = field(name) else { throw EventLineParser.Rejected(reason: "\"\(name)\" is missing") }
-            guard value.utf8.count <= UsageEvent.maximumTextLength else {
-                throw EventLineParser.Rejected(reason: "\"\(name)\" is longer than \(UsageEvent.maximumTextLength) bytes")
-            }
+        func text(_ name: String, required: Bool = true) throws(EventLineParser.Rejected) -> ArraySlice<UInt8> {
+            let value = field(name)
+            if required && value.isEmpty { throw EventLineParser.Rejected(reason: "\"\(name)\" is missing") }
+            try EventLineParser.checkLength(value, key: name)
             return value
         }
         func count(_ name: String) throws(EventLineParser.Rejected) -> Int64 {
-            guard let value = field(name) else { return 0 }
-            guard value.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-                throw EventLineParser.Rejected(reason: value.hasPrefix("-") ? "\"\(name)\" is negative" : "\"\(name)\" must be a whole number of tokens")
-            }
-            guard value.utf8.count <= 18, let n = Int64(value), n <= UsageEvent.maximumTokensPerClass else {
-                throw EventLineParser.Rejected(reason: "\"\(name)\" = \(value) is absurd (more than \(UsageEvent.maximumTokensPerClass) in one event)")
-            }
-            return n
+            let value = field(name)
+            return value.isEmpty ? 0 : try EventLineParser.tokenCount(value, next: nil, key: name)
         }
-        let timestampText = try text("timestamp")
-        guard let timestamp = try? UTCTimestamp(parsing: timestampText) else {
-            throw EventLineParser.Rejected(reason: "\"timestamp\" '\(timestampText)' is not RFC 3339 with a zone")
+        var event = EventLineParser.Event()
+        event.id = try text("id")
+        event.customer = try text("customer")
+        event.model = try text("model")
+        event.timestamp = try text("timestamp")
+        guard (try? UTCTimestamp(utf8: event.timestamp)) != nil else {
+            throw EventLineParser.Rejected(reason: "\"timestamp\" '\(String(decoding: event.timestamp, as: UTF8.self))' is not RFC 3339 with a zone")
         }
-        return UsageEvent(
-            id: try text("id"), customer: try text("customer"), model: try text("model"), occurredAt: timestamp,
-            tokens: TokenCounts(input: try count("input_tokens"), cachedInput: try count("cached_input_tokens"), output: try count("output_tokens")),
-            site: try text("site"), tag: field("tag") ?? "")
+        event.input = try count("input_tokens")
+        event.cached = try count("cached_input_tokens")
+        event.output = try count("output_tokens")
+        event.site = try text("site")
+        event.tag = try text("tag", required: false)
+        return event
     }
 }
 
