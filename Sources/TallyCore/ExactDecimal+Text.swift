@@ -45,6 +45,7 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
             utf8 = utf8[..<e]
         }
 
+        guard !utf8.isEmpty else { throw invalid("no digits") }
         var index = utf8.startIndex
         var negative = false
         if utf8[index] == UInt8(ascii: "-") || utf8[index] == UInt8(ascii: "+") {

@@ -212,7 +212,12 @@ extension ExactDecimal {
     public func shifted(downBy shift: Int, roundedTo places: Int, _ rule: RoundingRule) throws(MoneyError) -> ExactDecimal {
         precondition(shift >= 0 && places >= 0 && places <= Self.scale)
         let dropExponent = Self.scale - places + shift  // units dropped, as a power of ten
-        guard dropExponent <= 38 else { return .zero }
+        guard dropExponent <= 38 else {
+            // |self| < 10³⁸ ≤ half a step: only "away from zero" moves a non-zero value.
+            guard rule == .awayFromZero, units != 0 else { return .zero }
+            let unit = Self.powerOfTen(Self.scale - places)
+            return ExactDecimal(units: units < 0 ? -unit : unit)
+        }
         let step = Self.powerOfTen(dropExponent).magnitude
         let m = units.magnitude
         var q = m / step

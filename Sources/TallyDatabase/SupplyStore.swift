@@ -106,12 +106,18 @@ public struct SupplyStore {
         let partialSites = partial.map(\.pool.site)
         let partialGPUs = partial.map(\.pool.gpuType)
         let partialDays = partial.map(\.day)
+        // Days the period covers only in part (it starts or ends inside them)
+        // are read hour by hour from the allocations themselves, so their
+        // tokens count only for the hours inside the period.
+        let period = plan.period
+        let firstWholeDay = period.from == period.from.date.startOfDay ? period.from.date : period.from.date.adding(days: 1)
+        let endWholeDays = period.to.date  // exclusive; a period ending at midnight ends its last whole day there
         var usage: [SlotUsage] = []
         let days = try db.execute(
             """
             SELECT site_id, gpu_type_id, model, day, gpu_hours, peak_gpus, input_tokens, cached_input_tokens, output_tokens
             FROM allocation_days d
-            WHERE day >= \(plan.period.from.date) AND day < \(plan.period.to.date)
+            WHERE day >= \(firstWholeDay) AND day < \(endWholeDays)
               AND NOT EXISTS (
                   SELECT 1 FROM unnest(\(partialSites), \(partialGPUs), \(partialDays)) AS p (site_id, gpu_type_id, day)
                   WHERE p.day = d.day AND p.site_id = d.site_id AND p.gpu_type_id = d.gpu_type_id)
@@ -133,7 +139,19 @@ public struct SupplyStore {
                    d.input_tokens, d.cached_input_tokens, d.output_tokens
             FROM unnest(\(partialSites), \(partialGPUs), \(partialDays)) AS p (site_id, gpu_type_id, day)
             JOIN allocation_days d ON d.day = p.day AND d.site_id = p.site_id AND d.gpu_type_id = p.gpu_type_id
+            WHERE d.day >= \(firstWholeDay) AND d.day < \(endWholeDays)
             """)
+        // The edges: [from, first whole day) and [end of whole days, to).
+        var edges: [CostPeriod] = []
+        if firstWholeDay.startOfDay > period.from {
+            edges.append(try CostPeriod(from: period.from, to: min(firstWholeDay.startOfDay, period.to)))
+        }
+        if endWholeDays.startOfDay < period.to, endWholeDays.startOfDay >= firstWholeDay.startOfDay {
+            edges.append(try CostPeriod(from: endWholeDays.startOfDay, to: period.to))
+        }
+        for edge in edges {
+            usage += try plan.slotUsage(from: try allocations(in: edge)).usage
+        }
         for row in hourly {
             usage += try plan.slotUsage(
                 pool: Pool(site: try row.decode(0), gpuType: try row.decode(1)), day: try row.decode(3),

@@ -43,6 +43,8 @@ struct ExactDecimalTests {
         #expect(try ExactDecimal(parsing: "2.5e-17", allowExponent: true) == ExactDecimal(units: 25))
         #expect(throws: MoneyError.self) { try ExactDecimal(parsing: "1e-19", allowExponent: true) }
         #expect(throws: MoneyError.self) { try ExactDecimal(parsing: "1e", allowExponent: true) }
+        #expect(throws: MoneyError.self) { try ExactDecimal(parsing: "e5", allowExponent: true) }
+        #expect(throws: MoneyError.self) { try ExactDecimal(parsing: "-e5", allowExponent: true) }
     }
 
     @Test func addsWithoutDrift() throws {

@@ -148,7 +148,20 @@ struct RaterTests {
         #expect(late.map(\.band) == [0, 1])
     }
 
+    @Test func aScheduleThatEndsWithALimitIsAnErrorNotALoop() throws {
+        // Card files refuse this shape; a schedule built elsewhere must still not hang.
+        let capped = ClassPrice(mode: .graduated, bands: [.init(upTo: 1_000, pricePerMillion: 1)])
+        let card = Self.card(versions: [.init(effectiveFrom: Self.nov1, prices: ["m": [.output: capped]])])
+        #expect(throws: RatingError.self) { try rate([card], [Self.usage(2_000)]) }
+        let volume = ClassPrice(mode: .volume, bands: [.init(upTo: 1_000, pricePerMillion: 1)])
+        let card2 = Self.card(versions: [.init(effectiveFrom: Self.nov1, prices: ["m": [.output: volume]])])
+        #expect(throws: RatingError.self) { try rate([card2], [Self.usage(2_000)]) }
+    }
+
     @Test func shiftingRoundsExactlyOnce() throws {
+        #expect(try ExactDecimal(units: 1).shifted(downBy: 30, roundedTo: 2, .awayFromZero) == Self.d("0.01"))
+        #expect(try ExactDecimal(units: -1).shifted(downBy: 30, roundedTo: 2, .awayFromZero) == Self.d("-0.01"))
+        #expect(try ExactDecimal(units: 1).shifted(downBy: 30, roundedTo: 2, .halfAwayFromZero) == .zero)
         #expect(try Self.d("4999.999999999999999999").shifted(downBy: 6, roundedTo: 2, .halfAwayFromZero) == Self.d("0"))
         #expect(try Self.d("5000").shifted(downBy: 6, roundedTo: 2, .halfAwayFromZero) == Self.d("0.01"))
         #expect(try Self.d("-5000").shifted(downBy: 6, roundedTo: 2, .halfAwayFromZero) == Self.d("-0.01"))

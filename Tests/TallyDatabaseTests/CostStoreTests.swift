@@ -144,3 +144,42 @@ struct AllocationRollupTests {
 }
 
 struct Boom: Error {}
+
+@Suite("Review fixes")
+struct ReviewFixTests {
+    @Test func aPeriodNotOnMidnightCostsTheSameFromTheDatabaseAsFromHourlyRows() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-gen-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var generator = SupplyGenerator(month: try CivilDate(parsing: "2026-11-01"))
+        generator.siteCount = 3
+        generator.gpuTypeCount = 2
+        let output = try generator.write(to: dir)
+        try await TestDatabase.withSchema { pool, _ in
+            try await pool.withConnection { db in
+                _ = try SupplyImporter().importFiles(output.files, into: db)
+                let store = SupplyStore(db)
+                for (from, to) in [("2026-11-03T06:00:00Z", "2026-11-05T18:00:00Z"), ("2026-11-10T05:00:00Z", "2026-11-10T09:00:00Z"),
+                                   ("2026-11-20T00:00:00Z", "2026-11-21T13:00:00Z")] {
+                    let period = try CostPeriod(from: try UTCTimestamp(parsing: from), to: try UTCTimestamp(parsing: to))
+                    let plan = try store.engine(for: period).plan(purchases: try store.purchases(overlapping: period))
+                    let fromDatabase = try store.ledger(for: period)
+                    let fromHours = try plan.compute(allocations: try store.allocations(in: period))
+                    #expect(fromDatabase.usage == fromHours.usage, "\(from) – \(to)")
+                    #expect(fromDatabase.poolDays == fromHours.poolDays, "\(from) – \(to)")
+                }
+            }
+        }
+    }
+
+    @Test func computeWeightsImportIntoTheirTable() async throws {
+        let files = try TemporaryFiles(["w.csv": "model,input_weight,cached_weight,output_weight\nm,1,0.2,5\n"])
+        defer { files.remove() }
+        try await TestDatabase.withSchema { pool, _ in
+            try await pool.withConnection { db in
+                let summary = try SupplyImporter().importFiles([files.path("w.csv")], into: db)
+                #expect(summary.first?.kind == .computeWeights && summary.first?.inserted == 1)
+                #expect(try SupplyStore(db).computeWeights()["m"]?.output == 5)
+            }
+        }
+    }
+}

@@ -77,7 +77,11 @@ public struct Rater: Sendable {
                     quantities[key, default: 0] += n
                     bandPrices[key] = price.price
                 case .volume:
-                    let b = price.price.bandIndex(ofToken: (totals[u.model] ?? .zero)[tokenClass])
+                    let reached = (totals[u.model] ?? .zero)[tokenClass]
+                    let b = price.price.bandIndex(ofToken: reached)
+                    if let limit = price.price.bands[b].upTo, reached > limit {
+                        throw RatingError(.unpriced, "card \(price.source) prices \(u.model) \(tokenClass.rawValue) tokens only up to \(limit); the month reached \(reached)")
+                    }
                     let key = LineKey(model: u.model, tokenClass: tokenClass, source: price.source, band: b, price: price.price.bands[b].pricePerMillion)
                     quantities[key, default: 0] += n
                     bandPrices[key] = price.price
@@ -88,6 +92,9 @@ public struct Rater: Sendable {
                     while next <= last {
                         let b = price.price.bandIndex(ofToken: next)
                         let bandEnd = min(last, price.price.bands[b].upTo ?? last)
+                        guard bandEnd >= next else {
+                            throw RatingError(.unpriced, "card \(price.source) prices \(u.model) \(tokenClass.rawValue) tokens only up to \(price.price.bands[b].upTo ?? 0); token \(next) has no band")
+                        }
                         let key = LineKey(model: u.model, tokenClass: tokenClass, source: price.source, band: b, price: price.price.bands[b].pricePerMillion)
                         quantities[key, default: 0] += bandEnd - next + 1
                         bandPrices[key] = price.price

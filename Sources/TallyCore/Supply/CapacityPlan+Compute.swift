@@ -149,6 +149,14 @@ extension CapacityPlan {
 
     /// Hourly allocations: summed per slot here, with exact hourly totals for the check.
     public func compute(allocations: some Sequence<Allocation>) throws -> CostLedger {
+        let (usage, hourly) = try slotUsage(from: allocations)
+        return try compute(usage: usage, hourlyTotals: { _ in hourly })
+    }
+
+    /// Sums hourly allocations per (pool, slot, model), with each model's
+    /// hourly peak, and the exact pool total of every hour; hours outside the
+    /// period are left out.
+    public func slotUsage(from allocations: some Sequence<Allocation>) throws -> (usage: [SlotUsage], hourly: [PoolHourTotal]) {
         var sums: [SlotModelKey: (used: ExactDecimal, peak: ExactDecimal, tokens: TokenCounts)] = [:]
         var order: [SlotModelKey] = []
         var hourly: [PoolHourTotal] = []
@@ -178,7 +186,7 @@ extension CapacityPlan {
             let entry = sums[key]!
             return SlotUsage(pool: key.pool, slotStart: key.slotStart, model: key.model, gpuHours: entry.used, peakGPUs: entry.peak, tokens: entry.tokens)
         }
-        return try compute(usage: usage, hourlyTotals: { _ in hourly })
+        return (usage, hourly)
     }
 }
 

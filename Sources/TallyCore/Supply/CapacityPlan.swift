@@ -58,8 +58,10 @@ extension CapacityPlan {
     }
 
     /// Splits one model's day in a pool — GPUs used per hour of day (0-23,
-    /// UTC), ascending — into usage per slot of that day. The day's tokens go
-    /// with its first slot (token figures are kept per day).
+    /// UTC), ascending — into usage per slot of that day; hours outside the
+    /// period are left out. The day's tokens go with its first slot (token
+    /// figures are kept per day); for a day the period covers only in part,
+    /// they are the whole day's (tokens are not kept per hour).
     public func slotUsage(
         pool: Pool, day: CivilDate, model: String, hours: [Int], gpus: [ExactDecimal], tokens: TokenCounts
     ) throws -> [SlotUsage] {
@@ -78,8 +80,9 @@ extension CapacityPlan {
         }
         for (hourOfDay, used) in zip(hours, gpus) {
             let h = dayStartHour + hourOfDay
+            guard h >= 0, h < period.hourCount else { continue }  // an edge day's hours outside the period
             let start: UTCTimestamp
-            if let p = poolIndex, h >= 0, h < period.hourCount {
+            if let p = poolIndex {
                 start = period.hourStart(slots[Int(slotOfHour[p * period.hourCount + h])].startHour)
             } else {
                 start = period.hourStart(h)

@@ -14,8 +14,10 @@ public struct FXTable: Sendable {
     }
 
     public mutating func add(day: CivilDate, currency: Currency, rate: ExactDecimal) {
-        rates[currency, default: []].append((day, rate))
-        rates[currency]!.sort { $0.day < $1.day }
+        var series = rates[currency] ?? []
+        let position = series.firstIndex { $0.day > day } ?? series.count
+        series.insert((day, rate), at: position)
+        rates[currency] = series
     }
 
     /// Units of the reporting currency for one unit of `currency` on `day`.

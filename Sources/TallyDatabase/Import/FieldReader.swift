@@ -41,6 +41,10 @@ struct FieldReader {
 
     mutating func optionalText(_ column: String) -> String? {
         let value = raw(column)
+        if value.utf8.contains(0) {
+            problem(column, nil, "contains a NUL byte")
+            return nil
+        }
         return value.isEmpty ? nil : value
     }
 

@@ -12,8 +12,8 @@ public enum SupplyKind: String, CaseIterable, Sendable {
     case allocations
     case computeWeights = "compute_weights"
 
-    /// The table it loads (same as the raw value).
-    public var table: String { rawValue }
+    /// The table it loads.
+    public var table: String { self == .computeWeights ? "model_compute_weights" : rawValue }
 
     public var requiredColumns: [String] {
         switch self {

@@ -40,8 +40,13 @@ public struct UsageIngester {
         // Known ids as byte strings: lines are checked without building Strings.
         let customers = Set(try db.execute("SELECT id FROM customers").map { Array(try $0.decode(0, as: String.self).utf8)[...] })
         let models = Set(try db.execute("SELECT DISTINCT model FROM rate_card_prices").map { Array(try $0.decode(0, as: String.self).utf8)[...] })
-        var rejects = try RejectsFile(path: rejectsPath)
-        defer { rejects.close() }
+        // Written aside and moved into place only if the ingest commits, so a
+        // failed ingest never leaves a rejects file describing a load that did not happen.
+        var rejects = try RejectsFile(path: rejectsPath + ".partial")
+        defer {
+            rejects.close()
+            try? FileManager.default.removeItem(atPath: rejectsPath + ".partial")
+        }
         var summary = Summary()
         let clock = ContinuousClock()
         var last = clock.now
@@ -58,7 +63,7 @@ public struct UsageIngester {
         if !db.isInTransaction {
             _ = try? db.execute("SELECT set_config('temp_buffers', '256MB', false)")
         }
-        return try db.transaction {
+        let result = try db.transaction {
             try db.execute(
                 """
                 CREATE TEMP TABLE stage_usage (
@@ -150,6 +155,10 @@ public struct UsageIngester {
             summary.duplicates = staged - summary.accepted
             return summary
         }
+        rejects.close()
+        try? FileManager.default.removeItem(atPath: rejectsPath)
+        try FileManager.default.moveItem(atPath: rejectsPath + ".partial", toPath: rejectsPath)
+        return result
     }
 
     /// Creates the monthly partitions the staged events need (once each,
@@ -221,7 +230,11 @@ struct RejectsFile {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    private var closed = false
+
     mutating func close() {
+        guard !closed else { return }
+        closed = true
         flush()
         try? handle.close()
     }
