@@ -6,18 +6,22 @@ import TallyDemo
 import TallyPostgres
 import TallyTesting
 
+/// Generates a month of supply for a few sites and GPU types and imports it.
+func importGeneratedMonth(_ db: PostgresConnection, sites: Int, gpuTypes: Int) throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-gen-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    var generator = SupplyGenerator(month: try CivilDate(parsing: "2026-11-01"))
+    generator.siteCount = sites
+    generator.gpuTypeCount = gpuTypes
+    _ = try SupplyImporter().importFiles(try generator.write(to: dir).files, into: db)
+}
+
 @Suite("Cost from the database")
 struct CostStoreTests {
     @Test func slotSumsFromTheDatabaseGiveTheSameLedgerAsHourlyRows() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-gen-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var generator = SupplyGenerator(month: try CivilDate(parsing: "2026-11-01"))
-        generator.siteCount = 4
-        generator.gpuTypeCount = 3
-        let output = try generator.write(to: dir)
         try await TestDatabase.withSchema { pool, _ in
             try await pool.withConnection { db in
-                _ = try SupplyImporter().importFiles(output.files, into: db)
+                try importGeneratedMonth(db, sites: 4, gpuTypes: 3)
                 let store = SupplyStore(db)
                 let period = try CostPeriod(fromDay: try CivilDate(parsing: "2026-11-01"), toDay: try CivilDate(parsing: "2026-12-01"))
                 let plan = try store.engine(for: period).plan(purchases: try store.purchases(overlapping: period))
@@ -148,15 +152,9 @@ struct Boom: Error {}
 @Suite("Review fixes")
 struct ReviewFixTests {
     @Test func aPeriodNotOnMidnightCostsTheSameFromTheDatabaseAsFromHourlyRows() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-gen-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var generator = SupplyGenerator(month: try CivilDate(parsing: "2026-11-01"))
-        generator.siteCount = 3
-        generator.gpuTypeCount = 2
-        let output = try generator.write(to: dir)
         try await TestDatabase.withSchema { pool, _ in
             try await pool.withConnection { db in
-                _ = try SupplyImporter().importFiles(output.files, into: db)
+                try importGeneratedMonth(db, sites: 3, gpuTypes: 2)
                 let store = SupplyStore(db)
                 for (from, to) in [("2026-11-03T06:00:00Z", "2026-11-05T18:00:00Z"), ("2026-11-10T05:00:00Z", "2026-11-10T09:00:00Z"),
                                    ("2026-11-20T00:00:00Z", "2026-11-21T13:00:00Z")] {
