@@ -149,8 +149,8 @@ struct AllocationRollupTests {
 
 struct Boom: Error {}
 
-@Suite("Review fixes")
-struct ReviewFixTests {
+@Suite("Cost periods on any hour, compute weights")
+struct CostPeriodEdgeTests {
     @Test func aPeriodNotOnMidnightCostsTheSameFromTheDatabaseAsFromHourlyRows() async throws {
         try await TestDatabase.withSchema { pool, _ in
             try await pool.withConnection { db in
