@@ -49,13 +49,8 @@ struct CostCommand: ParsableCommand {
         let period = try CostPeriod(from: from.timestamp, to: to.timestamp)
         let store = SupplyStore(try DatabaseTarget().migratedConnection())
         timer.lap("connect")
-        let plan = try store.engine(for: period).plan(purchases: try store.purchases(overlapping: period))
-        timer.lap("plan")
-        let usage = try store.slotUsage(for: plan)
+        let ledger = try store.ledger(for: period, timer: &timer)
         let weights = try store.computeWeights()
-        timer.lap("usage query")
-        let ledger = try plan.compute(usage: usage) { slots in try store.hourlyTotals(slots, in: plan) }
-        timer.lap("compute")
         let report = try CostReport(
             ledger: ledger, by: by, tokens: Dictionary(tokens.map { ($0.model, $0.tokens) }, uniquingKeysWith: { $1 }),
             weights: weights)

@@ -49,12 +49,9 @@ struct CostReportRendering {
                 money(row.usedCost), money(row.idleCost), money(row.fullyLoadedCost), money(row.strandedCost),
             ]
         }
-        let idleFraction = t.capacityGPUHours > .zero ? try? t.idleGPUHours.divided(by: t.capacityGPUHours, rounding: .halfEven) : nil
-        let spotFraction = t.capacityGPUHours > .zero ? try? t.spotGPUHours.divided(by: t.capacityGPUHours, rounding: .halfEven) : nil
-        let blended = t.capacityGPUHours > .zero ? try? t.purchaseCost.divided(by: t.capacityGPUHours, rounding: .halfEven) : nil
         rows.append([
-            "TOTAL", hours(t.capacityGPUHours), hours(t.usedGPUHours), Display.percent(idleFraction),
-            Display.percent(spotFraction), money(t.purchaseCost), rate(blended), money(t.usedCost), money(t.idleCost),
+            "TOTAL", hours(t.capacityGPUHours), hours(t.usedGPUHours), Display.percent(t.idleFraction),
+            Display.percent(t.spotFraction), money(t.purchaseCost), rate(t.blendedCostPerGPUHour), money(t.usedCost), money(t.idleCost),
             money(t.fullyLoadedCost), money(t.strandedCost),
         ])
         return TabularOutput(

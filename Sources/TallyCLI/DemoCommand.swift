@@ -35,7 +35,7 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let target = DatabaseTarget()
         let db = try target.migratedConnection()
-        guard let first = try? CivilDate(parsing: month + "-01") else {
+        guard let billing = try? BillingMonth(parsing: month) else {
             throw ValidationError("--month must be YYYY-MM, got '\(month)'")
         }
         let outDirectory = out.map { URL(fileURLWithPath: $0) } ?? target.paths.root.appendingPathComponent("out/demo")
@@ -46,7 +46,7 @@ struct DemoCommand: ParsableCommand {
         print("migrations: \(migrations.map { "\($0.name) (\($0.state.rawValue))" }.joined(separator: ", "))")
 
         section("Supply: a month of GPU capacity")
-        var generator = SupplyGenerator(month: first)
+        var generator = SupplyGenerator(month: billing)
         generator.siteCount = sites
         let files = try generator.write(to: outDirectory.appendingPathComponent("supply"))
         print("wrote \(files.files.count) CSV files to \(outDirectory.appendingPathComponent("supply").path) (\(files.allocationRows) allocation rows)")
@@ -56,16 +56,16 @@ struct DemoCommand: ParsableCommand {
             let name = URL(fileURLWithPath: summary.file).lastPathComponent
             print("  \(name): \(summary.rows) rows, \(summary.inserted) new, \(summary.updated) changed, \(summary.unchanged) unchanged")
         }
-        print("imported in \(milliseconds(clock.now - started)) ms")
+        print("imported in \((clock.now - started).milliseconds) ms")
 
-        let next = CivilDate(daysSinceEpoch: first.daysSinceEpoch + CivilDate.daysIn(year: first.year, month: first.month))
-        let period = try CostPeriod(fromDay: first, toDay: next)
+        let (first, next) = (billing.firstDay, billing.next.firstDay)
+        let period = CostPeriod(month: billing)
         let store = SupplyStore(db)
         let costStart = clock.now
         let ledger = try store.ledger(for: period)
         let weights = try store.computeWeights()
         let byModel = try CostReport(ledger: ledger, by: .model, weights: weights)
-        print("costed the month in \(milliseconds(clock.now - costStart)) ms")
+        print("costed the month in \((clock.now - costStart).milliseconds) ms")
 
         section("Blended cost by model (tally cost --from \(first) --to \(next) --by model)")
         print(CostReportRendering(report: byModel, grouped: true).tabular().table())
@@ -92,20 +92,19 @@ struct DemoCommand: ParsableCommand {
         section("Usage (tally usage ingest)")
         let eventsFile = outDirectory.appendingPathComponent("usage-\(month).ndjson")
         var usageGenerator = UsageGenerator(
-            month: try BillingMonth(parsing: month), events: events, customers: try CustomerStore(db).all().map(\.id),
+            month: billing, events: events, customers: try CustomerStore(db).all().map(\.id),
             models: DemoCatalog.models.map(\.id), sites: DemoCatalog.sites.prefix(sites).map(\.id))
         usageGenerator.duplicatePercent = 1
         try usageGenerator.write(ndjson: eventsFile)
         let ingestStart = clock.now
         let ingested = try UsageIngester(db).ingest(
             path: eventsFile.path, format: .ndjson, rejectsPath: eventsFile.path + ".rejects.ndjson")
-        print("\(eventsFile.lastPathComponent): \(ingested.lines) events, \(ingested.accepted) accepted, \(ingested.duplicates) duplicates (re-sent), \(ingested.rejected) rejected, in \(milliseconds(clock.now - ingestStart)) ms")
+        print("\(eventsFile.lastPathComponent): \(ingested.lines) events, \(ingested.accepted) accepted, \(ingested.duplicates) duplicates (re-sent), \(ingested.rejected) rejected, in \((clock.now - ingestStart).milliseconds) ms")
 
-        let billing = try BillingMonth(parsing: month)
         let busiest = try db.execute(
             "SELECT customer_id FROM usage_hourly WHERE hour >= \(billing.start) AND hour < \(billing.end) GROUP BY 1 ORDER BY sum(output_tokens) DESC, 1 LIMIT 1"
         ).first?.decode(0, as: String.self)
-        if let busiest, let customer = try CustomerStore(db).all().first(where: { $0.id == busiest }) {
+        if let busiest, let customer = try CustomerStore(db).customer(id: busiest) {
             section("Priced month of the busiest customer (tally rate --customer \(busiest) --period \(month))")
             let lines = try Rater(book: PriceBook(cards: try RateCardStore(db).cards()))
                 .rate(usage: try UsageStore(db).hours(customer: busiest, month: billing), card: customer.card, currency: customer.currency)
@@ -161,10 +160,5 @@ struct DemoCommand: ParsableCommand {
 
     private func section(_ title: String) {
         print("\n== \(title)\n")
-    }
-
-    private func milliseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

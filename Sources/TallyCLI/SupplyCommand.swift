@@ -72,13 +72,13 @@ struct SupplyCommand: ParsableCommand {
         var seed: UInt64 = 2026
 
         func run() throws {
-            guard let first = try? CivilDate(parsing: month + "-01") else {
-                throw ValidationError("--month must be YYYY-MM, got '\(month)'")
+            guard let month = try? BillingMonth(parsing: month) else {
+                throw ValidationError("--month must be YYYY-MM, got '\(self.month)'")
             }
             guard (1...40).contains(sites), (1...6).contains(gpuTypes) else {
                 throw ValidationError("--sites must be 1-40 and --gpu-types 1-6")
             }
-            var generator = SupplyGenerator(month: first)
+            var generator = SupplyGenerator(month: month)
             generator.siteCount = sites
             generator.gpuTypeCount = gpuTypes
             generator.seed = seed

@@ -57,8 +57,7 @@ struct UsageCommand: ParsableCommand {
             let s = try UsageIngester(db).ingest(path: file, format: format, rejectsPath: rejectsPath) { lines in
                 Terminal.note("… \(lines) lines read")
             }
-            let (seconds, atto) = (clock.now - start).components
-            let milliseconds = max(1, seconds * 1000 + atto / 1_000_000_000_000_000)
+            let milliseconds = max(1, (clock.now - start).milliseconds)
             print("\(s.lines) events: \(s.accepted) accepted (\(s.late) late), \(s.duplicates) duplicate, \(s.rejected) rejected in \(milliseconds) ms (\(Int64(s.lines) * 1000 / milliseconds) events/s)")
             if s.rejected > 0 {
                 print("rejected events and reasons: \(rejectsPath)")
@@ -134,7 +133,7 @@ struct RateCommand: ParsableCommand {
     func run() throws {
         let month = try BillingMonth(parsing: period)
         let db = try DatabaseTarget().migratedConnection()
-        guard let customer = try CustomerStore(db).all().first(where: { $0.id == self.customer }) else {
+        guard let customer = try CustomerStore(db).customer(id: self.customer) else {
             throw ValidationError("no customer '\(self.customer)'")
         }
         let book = PriceBook(cards: try RateCardStore(db).cards())

@@ -143,9 +143,18 @@ public struct CustomerStore {
     }
 
     public func all() throws -> [Customer] {
-        try db.execute(
-            "SELECT id, name, billing_email, country, vat_id, tax_treatment, currency, card_id FROM customers ORDER BY id"
-        ).map { row in
+        try read("SELECT id, name, billing_email, country, vat_id, tax_treatment, currency, card_id FROM customers ORDER BY id")
+    }
+
+    /// One customer, or nil.
+    public func customer(id: String) throws -> Customer? {
+        try read(
+            "SELECT id, name, billing_email, country, vat_id, tax_treatment, currency, card_id FROM customers WHERE id = \(id)"
+        ).first
+    }
+
+    private func read(_ sql: SQL) throws -> [Customer] {
+        try db.execute(sql).map { row in
             Customer(id: try row.decode(0), name: try row.decode(1), billingEmail: try row.decode(2), country: try row.decode(3),
                      vatID: try row.decode(4, as: String?.self),
                      taxTreatment: Customer.TaxTreatment(rawValue: try row.decode(5, as: String.self))!,

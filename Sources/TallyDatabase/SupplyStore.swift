@@ -193,8 +193,19 @@ public struct SupplyStore {
 
     /// Runs the cost engine over `period` on what the database holds.
     public func ledger(for period: CostPeriod) throws -> CostLedger {
+        var timer = PhaseTimer()
+        return try ledger(for: period, timer: &timer)
+    }
+
+    /// The same, timing its phases (plan, usage query, compute) in `timer`.
+    public func ledger(for period: CostPeriod, timer: inout PhaseTimer) throws -> CostLedger {
         let plan = try engine(for: period).plan(purchases: try purchases(overlapping: period))
-        return try plan.compute(usage: try slotUsage(for: plan)) { slots in try hourlyTotals(slots, in: plan) }
+        timer.lap("plan")
+        let usage = try slotUsage(for: plan)
+        timer.lap("usage query")
+        let ledger = try plan.compute(usage: usage) { slots in try hourlyTotals(slots, in: plan) }
+        timer.lap("compute")
+        return ledger
     }
 
     /// An engine with this database's sites and FX rates.

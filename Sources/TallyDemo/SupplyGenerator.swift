@@ -12,7 +12,7 @@ import TallyCore
 /// unused, so the reports show stranded cost.
 public struct SupplyGenerator {
     public var seed: UInt64 = 2026
-    public var month: CivilDate
+    public var month: BillingMonth
     /// At most 40 (the catalog's sites).
     public var siteCount = 40
     /// At most 6.
@@ -20,7 +20,7 @@ public struct SupplyGenerator {
     /// Scales every pool's fleet (1 = catalog sizes).
     public var fleetScale = 1
 
-    public init(month: CivilDate) {
+    public init(month: BillingMonth) {
         self.month = month
     }
 
@@ -33,9 +33,8 @@ public struct SupplyGenerator {
 
     public func write(to directory: URL) throws -> Output {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let nextMonth = CivilDate(daysSinceEpoch: month.daysSinceEpoch + CivilDate.daysIn(year: month.year, month: month.month))
-        let hours = (nextMonth.daysSinceEpoch - month.daysSinceEpoch) * 24
-        let start = month.startOfDay
+        let hours = (month.next.firstDay.daysSinceEpoch - month.firstDay.daysSinceEpoch) * 24
+        let start = month.start
         func hour(_ h: Int) -> UTCTimestamp { start.adding(microseconds: Int64(h) * UTCTimestamp.microsecondsPerHour) }
 
         let sites = Array(DemoCatalog.sites.prefix(siteCount))
@@ -68,7 +67,7 @@ public struct SupplyGenerator {
                 let bp = Int.random(in: -40...40, using: &random)  // ±0.4% a day
                 rate = try rate.multiplied(by: ExactDecimal(10_000 + bp), dividedBy: 10_000, rounding: .halfEven)
                     .rounded(places: 8, .halfEven)
-                text += "\(Self.day(month.adding(days: d))),\(country.currency),\(rate)\n"
+                text += "\(Self.day(month.firstDay.adding(days: d))),\(country.currency),\(rate)\n"
             }
         }
         try save("fx_rates.csv", text)

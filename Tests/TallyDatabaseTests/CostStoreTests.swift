@@ -10,7 +10,7 @@ import TallyTesting
 func importGeneratedMonth(_ db: PostgresConnection, sites: Int, gpuTypes: Int) throws {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tally-gen-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: dir) }
-    var generator = SupplyGenerator(month: try CivilDate(parsing: "2026-11-01"))
+    var generator = SupplyGenerator(month: try BillingMonth(parsing: "2026-11"))
     generator.siteCount = sites
     generator.gpuTypeCount = gpuTypes
     _ = try SupplyImporter().importFiles(try generator.write(to: dir).files, into: db)

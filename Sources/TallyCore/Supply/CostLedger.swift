@@ -79,8 +79,24 @@ public struct CostTotals: Sendable, Equatable {
 
     public var idleGPUHours: ExactDecimal { (try? capacityGPUHours - usedGPUHours) ?? .zero }
 
+    /// Idle share of capacity, 0…1 (nil without capacity).
+    public var idleFraction: ExactDecimal? { perCapacityGPUHour(idleGPUHours, capacityGPUHours) }
+
+    /// Spot and on-demand share of capacity, 0…1.
+    public var spotFraction: ExactDecimal? { perCapacityGPUHour(spotGPUHours, capacityGPUHours) }
+
+    /// Purchase cost per capacity GPU-hour.
+    public var blendedCostPerGPUHour: ExactDecimal? { perCapacityGPUHour(purchaseCost, capacityGPUHours) }
+
     /// used + idle = purchase cost, exactly.
     public var usedPlusIdleReconciles: Bool { (try? usedCost + idleCost) == purchaseCost }
     /// fully loaded + stranded = purchase cost, exactly.
     public var fullyLoadedPlusStrandedReconciles: Bool { (try? fullyLoadedCost + strandedCost) == purchaseCost }
+}
+
+/// `value / capacity` for report ratios (shares of capacity, cost per
+/// GPU-hour); nil when either is missing or there is no capacity.
+func perCapacityGPUHour(_ value: ExactDecimal?, _ capacity: ExactDecimal?) -> ExactDecimal? {
+    guard let value, let capacity, capacity > .zero else { return nil }
+    return try? value.divided(by: capacity, rounding: .halfEven)
 }

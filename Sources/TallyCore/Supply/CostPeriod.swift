@@ -13,6 +13,12 @@ public struct CostPeriod: Hashable, Sendable, CustomStringConvertible {
         self.to = to
     }
 
+    /// A whole billing month.
+    public init(month: BillingMonth) {
+        self.from = month.start
+        self.to = month.end
+    }
+
     /// `[from 00:00, to 00:00)` in UTC.
     public init(fromDay: CivilDate, toDay: CivilDate) throws(CostError) {
         try self.init(from: fromDay.startOfDay, to: toDay.startOfDay)

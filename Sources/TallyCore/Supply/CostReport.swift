@@ -29,22 +29,13 @@ public struct CostReport: Sendable {
         }
 
         /// Idle share of capacity, 0…1 (nil without capacity).
-        public var idleFraction: ExactDecimal? {
-            guard let capacityGPUHours, capacityGPUHours > .zero, let idle = idleGPUHours else { return nil }
-            return try? idle.divided(by: capacityGPUHours, rounding: .halfEven)
-        }
+        public var idleFraction: ExactDecimal? { perCapacityGPUHour(idleGPUHours, capacityGPUHours) }
 
         /// Spot and on-demand share of capacity, 0…1.
-        public var spotFraction: ExactDecimal? {
-            guard let capacityGPUHours, capacityGPUHours > .zero, let spotGPUHours else { return nil }
-            return try? spotGPUHours.divided(by: capacityGPUHours, rounding: .halfEven)
-        }
+        public var spotFraction: ExactDecimal? { perCapacityGPUHour(spotGPUHours, capacityGPUHours) }
 
         /// Purchase cost per capacity GPU-hour.
-        public var blendedCostPerGPUHour: ExactDecimal? {
-            guard let capacityGPUHours, capacityGPUHours > .zero, let purchaseCost else { return nil }
-            return try? purchaseCost.divided(by: capacityGPUHours, rounding: .halfEven)
-        }
+        public var blendedCostPerGPUHour: ExactDecimal? { perCapacityGPUHour(purchaseCost, capacityGPUHours) }
     }
 
     public let dimension: Dimension

@@ -48,14 +48,8 @@ public struct UsageIngester {
             try? FileManager.default.removeItem(atPath: rejectsPath + ".partial")
         }
         var summary = Summary()
-        let clock = ContinuousClock()
-        var last = clock.now
-        func phase(_ name: String) {
-            guard ProcessInfo.processInfo.environment["TALLY_TIMINGS"] == "1" else { return }
-            let (s, a) = (clock.now - last).components
-            FileHandle.standardError.write(Data("\(name) \(s * 1000 + a / 1_000_000_000_000_000) ms\n".utf8))
-            last = clock.now
-        }
+        var timer = PhaseTimer()
+        defer { timer.report() }
 
         // Room for the staging table in memory. PostgreSQL accepts this only
         // before the session's first temporary table, so it is best effort, and
@@ -121,7 +115,7 @@ public struct UsageIngester {
                 }
             }
             let staged = summary.lines - summary.rejected
-            phase("parse+copy")
+            timer.lap("parse+copy")
             try ensurePartitions()
             let row = try db.execute(
                 """
@@ -149,7 +143,7 @@ public struct UsageIngester {
                 )
                 SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM inserted WHERE late), (SELECT count(*) FROM rolled)
                 """)[0]
-            phase("insert+rollup")
+            timer.lap("insert+rollup")
             summary.accepted = try row.decode(0, as: Int.self)
             summary.late = try row.decode(1, as: Int.self)
             summary.duplicates = staged - summary.accepted
