@@ -89,6 +89,16 @@ public struct UTCTimestamp: Sendable, Hashable, Comparable, CustomStringConverti
         CivilDate(daysSinceEpoch: Int(floorDiv(microsecondsSinceEpoch, Self.microsecondsPerDay)))
     }
 
+    /// Whole UTC days since 1970-01-01 (rounded down, also before 1970).
+    public var daysSinceEpoch: Int64 {
+        floorDiv(microsecondsSinceEpoch, Self.microsecondsPerDay)
+    }
+
+    /// Whole hours since 1970-01-01T00:00Z (rounded down, also before 1970).
+    public var hoursSinceEpoch: Int64 {
+        floorDiv(microsecondsSinceEpoch, Self.microsecondsPerHour)
+    }
+
     /// The start of the UTC hour containing this instant.
     public var startOfHour: UTCTimestamp {
         UTCTimestamp(

@@ -70,39 +70,62 @@ struct UsageIngestTests {
         }
     }
 
-    @Test func theRollupMatchesTheRawEventsExactly() async throws {
+    /// Rows of the rollup that differ from a GROUP BY over the raw events (0 when exact).
+    static func rollupDrift(_ db: PostgresConnection) throws -> Int {
+        try db.scalar(
+            """
+            SELECT count(*) FROM (
+                (SELECT customer_id, date_trunc('hour', occurred_at), model, site_id, tag, late, sum(input_tokens),
+                        sum(cached_input_tokens), sum(output_tokens), count(*)
+                 FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6
+                 EXCEPT SELECT customer_id, hour, model, site_id, tag, late, input_tokens, cached_input_tokens, output_tokens, events
+                 FROM usage_hourly)
+                UNION ALL
+                (SELECT customer_id, hour, model, site_id, tag, late, input_tokens, cached_input_tokens, output_tokens, events
+                 FROM usage_hourly
+                 EXCEPT SELECT customer_id, date_trunc('hour', occurred_at), model, site_id, tag, late, sum(input_tokens),
+                        sum(cached_input_tokens), sum(output_tokens), count(*)
+                 FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6)) x
+            """, as: Int.self)
+    }
+
+    /// 5,000 events over three months (one closed), the first 2,000 with
+    /// fresh ids and the rest re-sending some: with small batches and a small
+    /// rollup limit, the copy path runs for a few batches, a batch is refused
+    /// and redone through staging, months open new partitions mid-input, and
+    /// the rollup is written out several times. Counts and rollup stay exact.
+    @Test(arguments: [(200_000, 500_000), (300, 50), (1, 1)])
+    func theRollupMatchesTheRawEventsExactly(batchSize: Int, rollupLimit: Int) async throws {
         try await withSetup { pool, temp in
+            try await pool.withConnection { db in
+                try db.execute("INSERT INTO closed_periods (month, reason) VALUES ('2026-10-01', 'invoices finalized')")
+            }
             var random = SeededRandom(seed: 5)
             var lines: [String] = []
             for i in 0..<5_000 {
+                let month = [10, 11, 12][Int.random(in: 0...2, using: &random)]
                 let day = Int.random(in: 1...30, using: &random)
                 let hour = Int.random(in: 0...23, using: &random)
-                let at = "2026-11-\(day < 10 ? "0" : "")\(day)T\(hour < 10 ? "0" : "")\(hour):\(Int.random(in: 10...59, using: &random)):00Z"
-                let id = "e\(Int.random(in: 0..<4_000, using: &random))"  // some re-sent
+                let at = "2026-\(month)-\(day < 10 ? "0" : "")\(day)T\(hour < 10 ? "0" : "")\(hour):\(Int.random(in: 10...59, using: &random)):00Z"
+                let id = i < 2_000 ? "e\(i)" : "e\(Int.random(in: 0..<4_000, using: &random))"  // later ones re-send some
                 lines.append(Self.event(id, customer: i % 3 == 0 ? "beta" : "acme", at: at, input: Int.random(in: 0...9_999, using: &random),
                                         output: Int.random(in: 0...999, using: &random), tag: i % 2 == 0 ? "k\(i % 7)" : nil))
             }
             try temp.write("e.ndjson", lines.joined(separator: "\n"))
-            _ = try await pool.withConnection { db in
-                try UsageIngester(db).ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+            let s = try await pool.withConnection { db in
+                var ingester = UsageIngester(db)
+                ingester.batchSize = batchSize
+                ingester.rollupLimit = rollupLimit
+                return try ingester.ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
             }
-            let drift = try await pool.withConnection { db in
-                try db.scalar(
-                    """
-                    SELECT count(*) FROM (
-                        (SELECT customer_id, date_trunc('hour', occurred_at), model, site_id, tag, late, sum(input_tokens),
-                                sum(cached_input_tokens), sum(output_tokens), count(*)
-                         FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6
-                         EXCEPT SELECT customer_id, hour, model, site_id, tag, late, input_tokens, cached_input_tokens, output_tokens, events
-                         FROM usage_hourly)
-                        UNION ALL
-                        (SELECT customer_id, hour, model, site_id, tag, late, input_tokens, cached_input_tokens, output_tokens, events
-                         FROM usage_hourly
-                         EXCEPT SELECT customer_id, date_trunc('hour', occurred_at), model, site_id, tag, late, sum(input_tokens),
-                                sum(cached_input_tokens), sum(output_tokens), count(*)
-                         FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6)) x
-                    """, as: Int.self)
+            let stored = try await pool.withConnection { db in
+                try db.execute("SELECT count(*)::bigint, count(*) FILTER (WHERE late)::bigint FROM usage_events")[0]
             }
+            #expect(s.lines == 5_000 && s.rejected == 0 && s.accepted + s.duplicates == 5_000)
+            let (storedEvents, storedLate) = (try stored.decode(0, as: Int.self), try stored.decode(1, as: Int.self))
+            #expect(s.accepted == storedEvents && s.late == storedLate)
+            #expect(s.duplicates > 0 && s.late > 0)
+            let drift = try await pool.withConnection { db in try Self.rollupDrift(db) }
             #expect(drift == 0)
         }
     }

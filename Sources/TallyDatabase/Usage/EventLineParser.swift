@@ -27,6 +27,9 @@ struct EventLineParser {
         var timestamp: ArraySlice<UInt8> = []
         var site: ArraySlice<UInt8> = []
         var tag: ArraySlice<UInt8> = []
+        /// `timestamp` parsed (at most microsecond precision, as PostgreSQL
+        /// reads it, so both agree on the hour and month of every event).
+        var occurredAt = UTCTimestamp(microsecondsSinceEpoch: 0)
         var input: Int64 = 0
         var cached: Int64 = 0
         var output: Int64 = 0
@@ -49,6 +52,15 @@ struct EventLineParser {
             throw Rejected(reason: "\"\(key)\" = \(value) is absurd (more than \(UsageEvent.maximumTokensPerClass) in one event)")
         }
         return value
+    }
+
+    /// A timestamp field: RFC 3339 with a zone, at most microseconds.
+    static func timestamp(_ text: ArraySlice<UInt8>) throws(Rejected) -> UTCTimestamp {
+        do {
+            return try UTCTimestamp(utf8: text)
+        } catch {
+            throw Rejected(reason: "\"timestamp\" '\(String(decoding: text, as: UTF8.self))' is not RFC 3339 with a zone")
+        }
     }
 
     /// A text field's length check.
@@ -234,9 +246,7 @@ struct EventLineParser {
         where field.isEmpty {
             throw Rejected(reason: "\"\(name(required))\" is missing")
         }
-        guard (try? UTCTimestamp(utf8: event.timestamp)) != nil else {
-            throw Rejected(reason: "\"timestamp\" '\(String(decoding: event.timestamp, as: UTF8.self))' is not RFC 3339 with a zone")
-        }
+        event.occurredAt = try timestamp(event.timestamp)
         return event
     }
 

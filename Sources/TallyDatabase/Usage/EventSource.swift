@@ -1,0 +1,87 @@
+/// The events of an input file, NDJSON or CSV, one at a time, each parsed
+/// and checked by the same rules whatever the format.
+struct EventSource {
+    enum Item {
+        case event(EventLineParser.Event)
+        /// Refused, with the reason and the input as read (for the rejects file).
+        case rejected(reason: String, input: String)
+    }
+
+    // One of the two is set. Optionals rather than an enum with payloads, so
+    // that reading mutates the reader in place instead of copying its buffer.
+    private var lines: LineReader?
+    private var csv: CSVFile?
+    private var columns: [String: Int] = [:]
+    // The last line read, for ``inputText()``.
+    private var lastLine: ArraySlice<UInt8> = []
+    private var lastFields: [String] = []
+
+    init(path: String, format: UsageIngester.Format) throws {
+        switch format {
+        case .ndjson:
+            lines = try LineReader(path: path)
+        case .csv:
+            let file = try CSVFile(path: path)
+            columns = Dictionary(uniqueKeysWithValues: file.header.enumerated().map { ($1, $0) })
+            csv = file
+        }
+    }
+
+    /// The next event or refusal with its line number; blank lines are skipped.
+    mutating func next() throws -> (line: Int, item: Item)? {
+        if lines != nil {
+            while let (number, bytes) = lines!.next() {
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }  // blank: not an event
+                lastLine = bytes
+                do {
+                    return (number, .event(try EventLineParser.parse(bytes)))
+                } catch {
+                    return (number, .rejected(reason: error.reason, input: String(decoding: bytes, as: UTF8.self)))
+                }
+            }
+            return nil
+        }
+        guard let (number, fields) = try csv!.next() else { return nil }
+        lastFields = fields
+        do {
+            return (number, .event(try Self.event(fields: fields, columns: columns)))
+        } catch {
+            return (number, .rejected(reason: error.reason, input: fields.joined(separator: ",")))
+        }
+    }
+
+    /// The last event's input as read (for the rejects file).
+    func inputText() -> String {
+        lines != nil ? String(decoding: lastLine, as: UTF8.self) : lastFields.joined(separator: ",")
+    }
+
+    /// A CSV row as an event, validated by the same rules as NDJSON lines.
+    static func event(fields: [String], columns: [String: Int]) throws(EventLineParser.Rejected) -> EventLineParser.Event {
+        func field(_ name: String) -> ArraySlice<UInt8> {
+            guard let i = columns[name], i < fields.count else { return [] }
+            return Array(fields[i].utf8)[...]
+        }
+        func text(_ name: String, required: Bool = true) throws(EventLineParser.Rejected) -> ArraySlice<UInt8> {
+            let value = field(name)
+            if required && value.isEmpty { throw EventLineParser.Rejected(reason: "\"\(name)\" is missing") }
+            try EventLineParser.checkLength(value, key: name)
+            return value
+        }
+        func count(_ name: String) throws(EventLineParser.Rejected) -> Int64 {
+            let value = field(name)
+            return value.isEmpty ? 0 : try EventLineParser.tokenCount(value, next: nil, key: name)
+        }
+        var event = EventLineParser.Event()
+        event.id = try text("id")
+        event.customer = try text("customer")
+        event.model = try text("model")
+        event.timestamp = try text("timestamp")
+        event.occurredAt = try EventLineParser.timestamp(event.timestamp)
+        event.input = try count("input_tokens")
+        event.cached = try count("cached_input_tokens")
+        event.output = try count("output_tokens")
+        event.site = try text("site")
+        event.tag = try text("tag", required: false)
+        return event
+    }
+}
