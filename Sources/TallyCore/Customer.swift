@@ -1,6 +1,6 @@
 /// A customer billed monthly in arrears, in one currency, with one card.
-public struct Customer: Hashable, Sendable {
-    public enum TaxTreatment: String, Sendable, Hashable, CaseIterable {
+public struct Customer: Hashable, Sendable, Codable {
+    public enum TaxTreatment: String, Sendable, Hashable, CaseIterable, Codable {
         /// The standard rate of the customer's country.
         case standard
         /// EU business customer with a VAT id: 0%, and the legal note on the invoice.

@@ -70,20 +70,31 @@ struct UsageIngestTests {
         }
     }
 
+    /// Marks a customer's invoice of a month as finalized, as `tally invoice
+    /// finalize` would leave it (only what ingest looks at).
+    static func finalizeByHand(_ db: PostgresConnection, customer: String, period: String) throws {
+        try db.execute(
+            """
+            INSERT INTO invoices (customer_id, period, status, number, currency, issue_date, issuer, customer,
+                                  subtotal, credits_total, tax_total, total)
+            VALUES (\(customer), \(period)::date, 'finalized', \("INV-TEST-" + customer + period), 'USD', \(period)::date, '{}', '{}', 0, 0, 0, 0)
+            """)
+    }
+
     /// Rows of the rollup that differ from a GROUP BY over the raw events (0 when exact).
     static func rollupDrift(_ db: PostgresConnection) throws -> Int {
         try db.scalar(
             """
             SELECT count(*) FROM (
-                (SELECT customer_id, date_trunc('hour', occurred_at), model, site_id, tag, late, sum(input_tokens),
+                (SELECT customer_id, date_trunc('hour', occurred_at), model, site_id, tag, billing_month, sum(input_tokens),
                         sum(cached_input_tokens), sum(output_tokens), count(*)
                  FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6
-                 EXCEPT SELECT customer_id, hour, model, site_id, tag, late, input_tokens, cached_input_tokens, output_tokens, events
+                 EXCEPT SELECT customer_id, hour, model, site_id, tag, billing_month, input_tokens, cached_input_tokens, output_tokens, events
                  FROM usage_hourly)
                 UNION ALL
-                (SELECT customer_id, hour, model, site_id, tag, late, input_tokens, cached_input_tokens, output_tokens, events
+                (SELECT customer_id, hour, model, site_id, tag, billing_month, input_tokens, cached_input_tokens, output_tokens, events
                  FROM usage_hourly
-                 EXCEPT SELECT customer_id, date_trunc('hour', occurred_at), model, site_id, tag, late, sum(input_tokens),
+                 EXCEPT SELECT customer_id, date_trunc('hour', occurred_at), model, site_id, tag, billing_month, sum(input_tokens),
                         sum(cached_input_tokens), sum(output_tokens), count(*)
                  FROM usage_events GROUP BY 1, 2, 3, 4, 5, 6)) x
             """, as: Int.self)
@@ -98,7 +109,7 @@ struct UsageIngestTests {
     func theRollupMatchesTheRawEventsExactly(batchSize: Int, rollupLimit: Int) async throws {
         try await withSetup { pool, temp in
             try await pool.withConnection { db in
-                try db.execute("INSERT INTO closed_periods (month, reason) VALUES ('2026-10-01', 'invoices finalized')")
+                try Self.finalizeByHand(db, customer: "acme", period: "2026-10-01")
             }
             var random = SeededRandom(seed: 5)
             var lines: [String] = []
@@ -133,7 +144,7 @@ struct UsageIngestTests {
     @Test func eventsOfAClosedMonthAreKeptAndMarkedLate() async throws {
         try await withSetup { pool, temp in
             try await pool.withConnection { db in
-                try db.execute("INSERT INTO closed_periods (month, reason) VALUES ('2026-10-01', 'invoices finalized')")
+                try Self.finalizeByHand(db, customer: "acme", period: "2026-10-01")
             }
             try temp.write("e.ndjson", [Self.event("old", at: "2026-10-31T23:59:59Z"), Self.event("new", at: "2026-11-01T00:00:00Z")].joined(separator: "\n"))
             let s = try await pool.withConnection { db in
@@ -144,6 +155,11 @@ struct UsageIngestTests {
                 try db.execute("SELECT event_id, late FROM usage_events ORDER BY event_id").map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Bool.self))" }
             }
             #expect(late == ["new=false", "old=true"])
+            // Late usage of October is billed on acme's next open invoice: November's.
+            let billing = try await pool.withConnection { db in
+                try db.execute("SELECT hour, billing_month FROM usage_hourly ORDER BY hour").map { "\(try $0.decode(0, as: UTCTimestamp.self)) -> \(try $0.decode(1, as: CivilDate.self))" }
+            }
+            #expect(billing == ["2026-10-31T23:00:00Z -> 2026-11-01", "2026-11-01T00:00:00Z -> 2026-11-01"])
         }
     }
 

@@ -87,7 +87,8 @@ public enum RateCardFile {
         }
         if isDirectory.boolValue {
             let names = (try? FileManager.default.subpathsOfDirectory(atPath: path)) ?? []
-            files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            // rates/tax/ holds tax rates, not cards (TaxRateFile).
+            files = names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix("tax/") }.sorted()
                 .map { (path as NSString).appendingPathComponent($0) }
         } else {
             files = [path]

@@ -1,4 +1,6 @@
-/// Token sums per (customer, hour, model, site, tag, late) of the events
+import TallyCore
+
+/// Token sums per (customer, hour, model, site, tag, billing month) of the events
 /// inserted, kept in memory while they stream to the database and then
 /// upserted into `usage_hourly`. Names are ``ByteStringTable`` indices.
 struct HourlyRollup {
@@ -9,7 +11,9 @@ struct HourlyRollup {
         var tag: Int32
         /// Hours since the epoch (UTC).
         var hour: Int64
-        var late: Bool
+        /// The month whose invoice bills these events (later than the hour's
+        /// month for late usage).
+        var billingMonth: CivilDate
     }
 
     struct Sums {
@@ -25,9 +29,9 @@ struct HourlyRollup {
 
     var count: Int { groups.count }
 
-    mutating func add(_ key: Key, input: Int64, cachedInput: Int64, output: Int64) {
+    mutating func add(_ key: Key, input: Int64, cachedInput: Int64, output: Int64, late: Bool) {
         groups[key, default: Sums()].add(Sums(input: input, cachedInput: cachedInput, output: output, events: 1))
-        if key.late { lateEvents += 1 }
+        if late { lateEvents += 1 }
     }
 
     mutating func merge(_ other: HourlyRollup) {

@@ -15,7 +15,7 @@ extension UsageIngester {
 
         private static let columns: SQL = """
             (month, customer_id, event_id, occurred_at, model, site_id, tag,
-             input_tokens, cached_input_tokens, output_tokens, late)
+             input_tokens, cached_input_tokens, output_tokens, late, billing_month)
             """
 
         let db: PostgresConnection
@@ -32,7 +32,13 @@ extension UsageIngester {
         private var models: ByteStringTable
         private var sites = ByteStringTable()
         private var tags = ByteStringTable()
-        private let closedMonths: Set<CivilDate>
+        /// (customer, month) pairs whose invoice is no longer a draft: usage
+        /// arriving for them is late, billed on the next open month.
+        private let finalized: Set<CustomerMonth>
+        private struct CustomerMonth: Hashable {
+            let customer: Int32
+            let month: CivilDate
+        }
         /// Months whose partition exists (ensured in this transaction).
         private var partitions: Set<CivilDate> = []
         /// The event read past the end of a batch (its month needs a partition first).
@@ -44,7 +50,6 @@ extension UsageIngester {
         private var lastDay = Int64.min
         private var lastMonth = CivilDate(daysSinceEpoch: 0)
         private var lastMonthText: [UInt8] = []
-        private var lastLate = false
 
         init(db: PostgresConnection, source: EventSource, rejects: RejectsFile) throws {
             self.db = db
@@ -53,7 +58,14 @@ extension UsageIngester {
             customers = ByteStringTable(try db.execute("SELECT id FROM customers ORDER BY id").map { try $0.decode(0, as: String.self) })
             models = ByteStringTable(
                 try db.execute("SELECT DISTINCT model FROM rate_card_prices ORDER BY model").map { try $0.decode(0, as: String.self) })
-            closedMonths = Set(try db.execute("SELECT month FROM closed_periods").map { try $0.decode(0, as: CivilDate.self) })
+            let customers = self.customers
+            var finalized = Set<CustomerMonth>()
+            for row in try db.execute("SELECT customer_id, period FROM invoices WHERE status <> 'draft'") {
+                if let customer = customers.index(of: Array(try row.decode(0, as: String.self).utf8)[...]) {
+                    finalized.insert(CustomerMonth(customer: customer, month: try row.decode(1, as: CivilDate.self)))
+                }
+            }
+            self.finalized = finalized
         }
 
         mutating func run() throws {
@@ -124,17 +136,18 @@ extension UsageIngester {
                 WITH inserted AS (
                     INSERT INTO usage_events \(Self.columns)
                     SELECT month, customer_id, event_id, occurred_at, model, site_id, tag,
-                           input_tokens, cached_input_tokens, output_tokens, late
+                           input_tokens, cached_input_tokens, output_tokens, late, billing_month
                     FROM stage_usage
                     ON CONFLICT DO NOTHING
-                    RETURNING customer_id, occurred_at, model, site_id, tag, late, input_tokens, cached_input_tokens, output_tokens
+                    RETURNING customer_id, occurred_at, model, site_id, tag, late, billing_month,
+                              input_tokens, cached_input_tokens, output_tokens
                 ), rolled AS (
-                    INSERT INTO usage_hourly AS h (customer_id, hour, model, site_id, tag, late,
+                    INSERT INTO usage_hourly AS h (customer_id, hour, model, site_id, tag, billing_month,
                                                    input_tokens, cached_input_tokens, output_tokens, events)
-                    SELECT customer_id, date_trunc('hour', occurred_at), model, site_id, tag, late,
+                    SELECT customer_id, date_trunc('hour', occurred_at), model, site_id, tag, billing_month,
                            sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), count(*)
                     FROM inserted GROUP BY 1, 2, 3, 4, 5, 6
-                    ON CONFLICT (customer_id, hour, model, site_id, tag, late) DO UPDATE SET
+                    ON CONFLICT (customer_id, hour, model, site_id, tag, billing_month) DO UPDATE SET
                         input_tokens = h.input_tokens + excluded.input_tokens,
                         cached_input_tokens = h.cached_input_tokens + excluded.cached_input_tokens,
                         output_tokens = h.output_tokens + excluded.output_tokens,
@@ -162,14 +175,19 @@ extension UsageIngester {
             try db.execute("TRUNCATE stage_hourly")
             let rollup = self.rollup
             let names = (customers: customers.names, models: models.names, sites: sites.names, tags: tags.names)
-            try db.copyIn("COPY stage_hourly FROM STDIN") { writer in
+            try db.copyIn(
+                """
+                COPY stage_hourly (customer_id, hour, model, site_id, tag, billing_month,
+                                   input_tokens, cached_input_tokens, output_tokens, events) FROM STDIN
+                """
+            ) { writer in
                 for (key, sums) in rollup.groups {
                     try writer.field(utf8: names.customers[Int(key.customer)])
                     try writer.field(UTCTimestamp(microsecondsSinceEpoch: key.hour * UTCTimestamp.microsecondsPerHour))
                     try writer.field(utf8: names.models[Int(key.model)])
                     try writer.field(utf8: names.sites[Int(key.site)])
                     try writer.field(utf8: names.tags[Int(key.tag)])
-                    try writer.field(key.late)
+                    try writer.field(key.billingMonth)
                     writer.field(Int(sums.input))
                     writer.field(Int(sums.cachedInput))
                     writer.field(Int(sums.output))
@@ -179,8 +197,11 @@ extension UsageIngester {
             }
             try db.execute(
                 """
-                INSERT INTO usage_hourly AS h SELECT * FROM stage_hourly
-                ON CONFLICT (customer_id, hour, model, site_id, tag, late) DO UPDATE SET
+                INSERT INTO usage_hourly AS h (customer_id, hour, model, site_id, tag, billing_month,
+                                               input_tokens, cached_input_tokens, output_tokens, events)
+                SELECT customer_id, hour, model, site_id, tag, billing_month, input_tokens, cached_input_tokens, output_tokens, events
+                FROM stage_hourly
+                ON CONFLICT (customer_id, hour, model, site_id, tag, billing_month) DO UPDATE SET
                     input_tokens = h.input_tokens + excluded.input_tokens,
                     cached_input_tokens = h.cached_input_tokens + excluded.cached_input_tokens,
                     output_tokens = h.output_tokens + excluded.output_tokens,
@@ -192,7 +213,9 @@ extension UsageIngester {
         /// One event as a COPY row, and into the batch's rollup.
         private mutating func encode(_ accepted: Accepted, into writer: inout CopyWriter, rollup: inout HourlyRollup) throws {
             let event = accepted.event
-            _ = month(of: event.occurredAt)
+            let month = month(of: event.occurredAt)
+            let billing = billingMonth(customer: accepted.customer, month: month)
+            let late = billing != month
             try writer.field(utf8: lastMonthText[...])
             try writer.field(utf8: event.customer)
             try writer.field(utf8: event.id)
@@ -203,12 +226,18 @@ extension UsageIngester {
             writer.field(Int(event.input))
             writer.field(Int(event.cached))
             writer.field(Int(event.output))
-            try writer.field(utf8: lastLate ? Self.trueText : Self.falseText)
+            if late {
+                try writer.field(utf8: Self.trueText)
+                try writer.field(billing)
+            } else {
+                try writer.field(utf8: Self.falseText)
+                try writer.field(utf8: lastMonthText[...])
+            }
             try writer.endRow()
             let key = HourlyRollup.Key(
                 customer: accepted.customer, model: accepted.model, site: sites.intern(event.site), tag: tags.intern(event.tag),
-                hour: event.occurredAt.hoursSinceEpoch, late: lastLate)
-            rollup.add(key, input: event.input, cachedInput: event.cached, output: event.output)
+                hour: event.occurredAt.hoursSinceEpoch, billingMonth: billing)
+            rollup.add(key, input: event.input, cachedInput: event.cached, output: event.output, late: late)
         }
 
         private static let trueText = Array("t".utf8)[...]
@@ -221,9 +250,21 @@ extension UsageIngester {
                 lastDay = day
                 lastMonth = BillingMonth(containing: CivilDate(daysSinceEpoch: Int(day))).firstDay
                 lastMonthText = Array(lastMonth.description.utf8)
-                lastLate = closedMonths.contains(lastMonth)
             }
             return lastMonth
+        }
+
+        /// The month whose invoice bills a customer's usage of `month`: that
+        /// month, or, if its invoice is already finalized, the first later
+        /// month whose invoice is not (SPEC §4: late usage goes on the next
+        /// open invoice).
+        private func billingMonth(customer: Int32, month: CivilDate) -> CivilDate {
+            guard !finalized.isEmpty else { return month }
+            var billing = month
+            while finalized.contains(CustomerMonth(customer: customer, month: billing)) {
+                billing = BillingMonth(containing: billing).next.firstDay
+            }
+            return billing
         }
 
         private mutating func ensurePartition(for instant: UTCTimestamp) throws {

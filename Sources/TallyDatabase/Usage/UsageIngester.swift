@@ -32,7 +32,8 @@ public struct UsageIngester {
         public var accepted = 0
         public var duplicates = 0
         public var rejected = 0
-        /// Accepted events whose month was already closed (billed as late usage).
+        /// Accepted events whose customer's invoice of their month was already
+        /// finalized (billed on the next open invoice as late usage).
         public var late = 0
     }
 

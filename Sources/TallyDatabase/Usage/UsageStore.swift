@@ -15,6 +15,7 @@ public struct UsageStore {
             """
             SELECT hour, model, sum(input_tokens)::bigint, sum(cached_input_tokens)::bigint, sum(output_tokens)::bigint
             FROM usage_hourly WHERE customer_id = \(customer) AND hour >= \(month.start) AND hour < \(month.end)
+              AND billing_month = \(month.firstDay)
             GROUP BY hour, model ORDER BY hour, model
             """
         ).map { row in

@@ -1,0 +1,179 @@
+import TallyCore
+import TallyPostgres
+
+/// draft → finalized → paid | void, numbering and credit notes (SPEC §5).
+extension InvoiceStore {
+    /// Finalizes the drafts of `period` (all customers, or one): rebuilds
+    /// them first, so what is frozen includes every event ingested until now,
+    /// then gives each a number, in customer order, and freezes it. All in
+    /// one transaction holding the invoice lock and the closing lock (no
+    /// ingest can add usage to these months meanwhile; later events are late
+    /// usage for the next open invoice). Finalizing the whole period also
+    /// closes the month for supply changes. Returns the numbers given.
+    @discardableResult
+    public func finalize(period: BillingMonth, customer: String? = nil, issuer: Issuer, issueDate: CivilDate) throws -> [String] {
+        try db.transaction {
+            try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(InvoiceRun.lock)))")
+            try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(UsageIngester.closingLock)))")
+            let (drafts, _) = try InvoiceRun(db, issuer: issuer).build(period: period, customer: customer, progress: nil)
+            try replaceDrafts(period: period, customer: customer, with: drafts)
+            var numbers: [String] = []
+            let dueDate = issueDate.adding(days: issuer.paymentTermsDays)
+            for draft in drafts.sorted(by: { $0.customer.id < $1.customer.id }) {
+                let number = try nextNumber(kind: "INV", issuer: issuer.id, year: issueDate.year)
+                try db.execute(
+                    """
+                    UPDATE invoices SET status = 'finalized', number = \(number), issue_date = \(issueDate), due_date = \(dueDate)
+                    WHERE customer_id = \(draft.customer.id) AND period = \(period.firstDay) AND status = 'draft'
+                    """)
+                numbers.append(number)
+            }
+            // Card versions an issued invoice used may no longer change.
+            for row in try db.execute(
+                """
+                SELECT DISTINCT card, card_version FROM invoice_lines l JOIN invoices i USING (customer_id, period)
+                WHERE i.number = ANY(\(numbers))
+                UNION SELECT DISTINCT base_card, base_version FROM invoice_lines l JOIN invoices i USING (customer_id, period)
+                WHERE i.number = ANY(\(numbers)) AND base_card IS NOT NULL
+                """)
+            {
+                try RateCardStore(db).lock(card: try row.decode(0), version: try row.decode(1), reason: "used by issued invoices of \(period)")
+            }
+            if customer == nil {
+                try db.execute(
+                    """
+                    INSERT INTO closed_periods (month, reason) VALUES (\(period.firstDay), 'invoices finalized')
+                    ON CONFLICT (month) DO NOTHING
+                    """)
+            }
+            return numbers
+        }
+    }
+
+    /// The next gapless number of a kind for an issuer and year, taken in the
+    /// caller's transaction: the counter row stays locked until it ends, and a
+    /// rollback gives the number back.
+    func nextNumber(kind: String, issuer: String, year: Int) throws -> String {
+        let n = try db.scalar(
+            """
+            INSERT INTO document_sequences (issuer, kind, year, last_number) VALUES (\(issuer), \(kind), \(year), 1)
+            ON CONFLICT (issuer, kind, year) DO UPDATE SET last_number = document_sequences.last_number + 1
+            RETURNING last_number
+            """, as: Int.self)
+        return "\(kind)-\(CivilDate.pad(year, 4))-\(CivilDate.pad(n, 6))"
+    }
+
+    public func markPaid(number: String, on date: CivilDate) throws {
+        try db.transaction {
+            let invoice = try invoice(named: number)
+            guard invoice.status == .finalized else {
+                throw InvoiceError(.state, "\(invoice.name) is \(invoice.status.rawValue): only a finalized invoice can be marked paid")
+            }
+            guard let issued = invoice.issueDate, date >= issued else {
+                throw InvoiceError(.state, "\(number) was issued on \(invoice.issueDate?.description ?? "?"); it cannot be paid on \(date)")
+            }
+            try db.execute("UPDATE invoices SET status = 'paid', paid_on = \(date) WHERE number = \(number)")
+        }
+    }
+
+    /// Voids an issued invoice with a credit note for all of it (its credits
+    /// go back to their grants).
+    public func void(number: String, reason: String, on date: CivilDate) throws -> CreditNote {
+        try db.transaction {
+            try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(InvoiceRun.lock)))")
+            let invoice = try invoice(named: number)
+            guard try creditNotes(of: number).isEmpty else {
+                throw InvoiceError(.state, "\(number) already has credit notes; credit what is left of its lines with credit-note instead")
+            }
+            let note = try CreditNote.build(
+                for: invoice, number: try nextNumber(kind: "CN", issuer: invoice.issuer.id, year: date.year), issueDate: date,
+                reason: reason, credited: nil)
+            try save(note, isVoid: true)
+            try db.execute("UPDATE invoices SET status = 'void', void_reason = \(reason) WHERE number = \(number)")
+            return note
+        }
+    }
+
+    /// A partial credit note: `lines` maps invoice line numbers to the amount
+    /// credited (nil: what is left of the line).
+    public func creditNote(number: String, lines: [Int: Money?], reason: String, on date: CivilDate) throws -> CreditNote {
+        try db.transaction {
+            try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(InvoiceRun.lock)))")
+            let invoice = try invoice(named: number)
+            var already: [Int: Money] = [:]
+            for note in try creditNotes(of: number) {
+                for line in note.lines { already[line.invoiceLine] = try (already[line.invoiceLine] ?? .zero(invoice.currency)) + line.amount }
+            }
+            var credited: [Int: Money] = [:]
+            for (line, amount) in lines {
+                if let amount {
+                    credited[line] = amount
+                } else if let invoiceLine = invoice.lines.first(where: { $0.number == line }) {
+                    credited[line] = try invoiceLine.amount - (already[line] ?? .zero(invoice.currency))
+                } else {
+                    throw InvoiceError(.notFound, "\(number) has no line \(line) (it has \(invoice.lines.count))")
+                }
+            }
+            let note = try CreditNote.build(
+                for: invoice, number: try nextNumber(kind: "CN", issuer: invoice.issuer.id, year: date.year), issueDate: date,
+                reason: reason, credited: credited, alreadyCredited: already)
+            try save(note, isVoid: false)
+            return note
+        }
+    }
+
+    private func save(_ note: CreditNote, isVoid: Bool) throws {
+        try db.execute(
+            """
+            INSERT INTO credit_notes (number, customer_id, period, invoice_number, issue_date, reason, is_void, credits_returned,
+                                      net, tax_total, total)
+            VALUES (\(note.number), \(note.customer.id), \(note.period.firstDay), \(note.invoiceNumber), \(note.issueDate), \(note.reason),
+                    \(isVoid), \(note.creditsReturned.amount), \(note.net.amount), \(note.taxTotal.amount), \(note.total.amount))
+            """)
+        for line in note.lines {
+            try db.execute(
+                """
+                INSERT INTO credit_note_lines (number, invoice_line, description, amount)
+                VALUES (\(note.number), \(line.invoiceLine), \(line.description), \(line.amount.amount))
+                """)
+        }
+        for tax in note.taxes {
+            try db.execute(
+                """
+                INSERT INTO credit_note_taxes (number, category, name, percent, base, amount)
+                VALUES (\(note.number), \(tax.category.rawValue), \(tax.name), \(tax.percent), \(tax.base.amount), \(tax.amount.amount))
+                """)
+        }
+    }
+
+    /// The credit notes of an invoice, in number order.
+    public func creditNotes(of invoiceNumber: String) throws -> [CreditNote] {
+        try db.execute("SELECT number FROM credit_notes WHERE invoice_number = \(invoiceNumber) ORDER BY number").map {
+            try creditNote(number: try $0.decode(0))
+        }
+    }
+
+    public func creditNote(number: String) throws -> CreditNote {
+        let rows = try db.execute(
+            """
+            SELECT invoice_number, issue_date, reason, credits_returned, net, tax_total, total FROM credit_notes WHERE number = \(number)
+            """)
+        guard let row = rows.first else { throw InvoiceError(.notFound, "no credit note '\(number)'") }
+        let invoice = try invoice(named: try row.decode(0))
+        let currency = invoice.currency
+        let lines = try db.execute(
+            "SELECT invoice_line, description, amount FROM credit_note_lines WHERE number = \(number) ORDER BY invoice_line"
+        ).map { CreditNote.Line(invoiceLine: try $0.decode(0), description: try $0.decode(1), amount: Money(try $0.decode(2), currency)) }
+        let taxes = try db.execute(
+            "SELECT category, name, percent, base, amount FROM credit_note_taxes WHERE number = \(number) ORDER BY category, percent"
+        ).map {
+            InvoiceTax(category: TaxCategory(rawValue: try $0.decode(0)) ?? .standard, name: try $0.decode(1), percent: try $0.decode(2),
+                       base: Money(try $0.decode(3), currency), amount: Money(try $0.decode(4), currency))
+        }
+        return CreditNote(
+            number: number, invoiceNumber: invoice.number ?? "", issueDate: try row.decode(1), reason: try row.decode(2),
+            issuer: invoice.issuer, customer: invoice.customer, period: invoice.period, currency: currency, lines: lines,
+            creditsReturned: Money(try row.decode(3), currency), net: Money(try row.decode(4), currency), taxes: taxes,
+            taxTotal: Money(try row.decode(5), currency), total: Money(try row.decode(6), currency))
+    }
+}
