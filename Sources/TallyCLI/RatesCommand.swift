@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TallyCore
 import TallyDatabase
+import TallyPostgres
 
 struct RatesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,15 @@ struct RatesCommand: ParsableCommand {
         var resolved: String {
             path ?? ProjectPaths.discover().root.appendingPathComponent("rates").path
         }
+
+        /// The tax rates of `<folder>/tax/` when a folder is given (nil for a single card file).
+        func taxRates() -> (rates: [TaxRate]?, problems: [ImportProblem]) {
+            var isDirectory: ObjCBool = false
+            let folder = (resolved as NSString).appendingPathComponent("tax")
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { return (nil, []) }
+            let (rates, problems) = TaxRateFile.parseAll(path: folder)
+            return (rates, problems)
+        }
     }
 
     struct Check: ParsableCommand {
@@ -32,8 +42,11 @@ struct RatesCommand: ParsableCommand {
         @OptionGroup var options: PathOption
 
         func run() throws {
-            let (cards, problems) = RateCardFile.parseAll(path: options.resolved)
+            let (cards, cardProblems) = RateCardFile.parseAll(path: options.resolved)
+            let (taxes, taxProblems) = options.taxRates()
+            let problems = cardProblems + taxProblems
             guard problems.isEmpty else { throw ImportError(problems) }
+            if let taxes { print("ok  tax rates: \(taxes.count) rate(s) for \(Set(taxes.map(\.country)).count) countries") }
             for parsed in cards.sorted(by: { $0.card.id < $1.card.id }) {
                 let models = Set(parsed.card.versions.flatMap { $0.prices.keys }).count
                 print("ok  \(parsed.card.id) (\(parsed.card.currency), \(parsed.card.versions.count) version(s), \(models) model(s)) \(parsed.file)")
@@ -52,10 +65,18 @@ struct RatesCommand: ParsableCommand {
         @OptionGroup var options: PathOption
 
         func run() throws {
-            let (cards, problems) = RateCardFile.parseAll(path: options.resolved)
+            let (cards, cardProblems) = RateCardFile.parseAll(path: options.resolved)
+            let (taxes, taxProblems) = options.taxRates()
+            let problems = cardProblems + taxProblems
             guard problems.isEmpty else { throw ImportError(problems) }
             let db = try DatabaseTarget().migratedConnection()
-            let s = try RateCardStore(db).load(cards)
+            let s = try db.transaction {
+                if let taxes {
+                    let changed = try TaxRateStore(db).load(taxes)
+                    print("tax rates: \(taxes.count) rate(s), \(changed) changed")
+                }
+                return try RateCardStore(db).load(cards)
+            }
             print("\(s.cards) card(s): \(s.versionsAdded) version(s) added, \(s.versionsChanged) changed, \(s.versionsRemoved) removed, \(s.versionsUnchanged) unchanged")
         }
     }

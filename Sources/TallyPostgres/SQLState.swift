@@ -22,6 +22,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let serializationFailure = SQLState(rawValue: "40001")
     public static let deadlockDetected = SQLState(rawValue: "40P01")
     public static let lockNotAvailable = SQLState(rawValue: "55P03")
+    /// Raised by Tally's triggers when an issued invoice or credit note is changed.
+    public static let objectNotInPrerequisiteState = SQLState(rawValue: "55000")
     public static let queryCanceled = SQLState(rawValue: "57014")
     public static let syntaxError = SQLState(rawValue: "42601")
     public static let undefinedTable = SQLState(rawValue: "42P01")
