@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-packages.sh
+scripts/install-python-tools.sh
 swift build --product tally
 source scripts/throwaway-db.sh
 start_throwaway_db .build/debug/tally
