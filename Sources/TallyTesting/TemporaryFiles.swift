@@ -10,8 +10,11 @@ public struct TemporaryFiles: Sendable {
         for (name, text) in files { try write(name, text) }
     }
 
+    /// Writes a file; `name` may have folders (`rates/usd.yaml`), created as needed.
     public func write(_ name: String, _ text: String) throws {
-        try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        let url = directory.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
     }
 
     public func path(_ name: String) -> String {

@@ -67,7 +67,8 @@ public struct CreditNote: Hashable, Sendable {
         let currency = invoice.currency
         var lines: [Line] = []
         let byNumber = Dictionary(uniqueKeysWithValues: invoice.lines.map { ($0.number, $0) })
-        let wanted = credited ?? Dictionary(uniqueKeysWithValues: invoice.lines.map { ($0.number, $0.amount) })
+        // A void credits every line with an amount (a line of a few tokens can round to zero).
+        let wanted = credited ?? Dictionary(uniqueKeysWithValues: invoice.lines.filter { !$0.amount.isZero }.map { ($0.number, $0.amount) })
         for (number, amount) in wanted.sorted(by: { $0.key < $1.key }) {
             guard let line = byNumber[number] else {
                 throw InvoiceError(.notFound, "\(invoiceNumber) has no line \(number) (it has \(invoice.lines.count))")

@@ -11,6 +11,7 @@ public struct CreditStore {
     }
 
     /// Records a grant; returns it with its id.
+    @discardableResult
     public func grant(customer: String, amount: Money, expiresOn: CivilDate, reason: String, grantedOn: CivilDate) throws -> CreditGrant {
         guard amount.amount > .zero, amount.isRoundedToMinorUnits else {
             throw InvoiceError(.credit, "a grant is a positive amount in whole \(amount.currency) minor units, not \(amount)")

@@ -1,0 +1,60 @@
+import Foundation
+import TallyCore
+import TallyDatabase
+
+/// Renders invoices and credit notes in the format asked for, and writes
+/// a month's documents to files (`tally invoice show` / `export`).
+enum InvoiceDocuments {
+    static func render(_ invoice: Invoice, _ format: InvoiceCommand.Format) throws -> String {
+        switch format {
+        case .text: InvoiceText.render(invoice)
+        case .json: InvoiceJSON.render(invoice)
+        case .html: InvoiceHTML.render(invoice)
+        case .csv: InvoiceCSV.render(invoice)
+        case .cii: try InvoiceCII.render(invoice)
+        }
+    }
+
+    static func render(_ note: CreditNote, _ format: InvoiceCommand.Format) throws -> String {
+        switch format {
+        case .text: InvoiceText.render(note)
+        case .json: InvoiceJSON.render(note)
+        case .html: InvoiceHTML.render(note)
+        case .cii: try InvoiceCII.render(note)
+        case .csv: throw InvoiceError(.state, "credit notes are exported as cii, json, html or text (the CSV holds invoice lines)")
+        }
+    }
+
+    /// Writes the files; returns their paths, sorted. CII skips drafts and
+    /// invoices without lines (an EN 16931 invoice needs at least one line)
+    /// and says so on stderr.
+    static func export(_ invoices: [Invoice], store: InvoiceStore, period: BillingMonth, format: InvoiceCommand.Format, to folder: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var written: [String] = []
+        func write(_ name: String, _ text: String) throws {
+            let path = (folder as NSString).appendingPathComponent(name)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            written.append(path)
+        }
+        let ext = format == .cii ? "xml" : format.rawValue
+        switch format {
+        case .csv:
+            try write("invoices-\(period).csv", InvoiceCSV.render(invoices))
+        case .text, .json, .html, .cii:
+            for invoice in invoices {
+                if format == .cii && (invoice.status == .draft || invoice.lines.isEmpty) {
+                    Terminal.note("skipped \(invoice.name): \(invoice.status == .draft ? "a draft" : "no lines") has no e-invoice")
+                    continue
+                }
+                let name = invoice.name.replacingOccurrences(of: "/", with: "-")
+                try write("\(name).\(ext)", try render(invoice, format))
+                if let number = invoice.number {
+                    for note in try store.creditNotes(of: number) {
+                        try write("\(note.number).\(ext)", try render(note, format))
+                    }
+                }
+            }
+        }
+        return written.sorted()
+    }
+}
