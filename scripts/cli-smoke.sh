@@ -81,6 +81,38 @@ grep -q '"line":3' "$bad/events.ndjson.rejects.ndjson"; check "the rejects file 
 DATABASE_URL=$url "$tally" rate --customer acme --period 2026-11 | grep -qE "^SUBTOTAL +1\.46$"; check "rate prices the month (1.46 USD)" $?
 DATABASE_URL=$url "$tally" market import "$repo/data/litellm-model-prices-1.110.2.json" >/dev/null && \
     DATABASE_URL=$url "$tally" market show llama-3.3-70b-instruct | grep -q "across"; check "market import and show" $?
+
+# Invoices: run, finalize, show in every format, export, credits, void, credit note, mark paid.
+DATABASE_URL=$url "$tally" customers add --id berlin --name "Berlin <GmbH> & Co" --email r@berlin.de --country DE --currency USD >/dev/null
+printf '%s\n' '{"id":"b1","customer":"berlin","model":"llama-3.3-70b-instruct","timestamp":"2026-11-04T10:00:00Z","input_tokens":5000000,"output_tokens":100000,"site":"s","tag":"key-1"}' >"$bad/berlin.ndjson"
+DATABASE_URL=$url "$tally" usage ingest "$bad/berlin.ndjson" >/dev/null 2>&1
+DATABASE_URL=$url "$tally" credits grant --customer acme --amount 1.00 USD --expires 2027-03-31 --reason "welcome" >/dev/null; check "credits grant" $?
+out=$(DATABASE_URL=$url "$tally" invoice run --period 2026-11); rc=$?
+[ $rc -eq 0 ] && grep -q "2 customer(s), 2 draft(s)" <<<"$out"; check "invoice run writes drafts" $?
+again=$(DATABASE_URL=$url "$tally" invoice show acme/2026-11 --format json)
+DATABASE_URL=$url "$tally" invoice run --period 2026-11 >/dev/null
+[ "$again" = "$(DATABASE_URL=$url "$tally" invoice show acme/2026-11 --format json)" ]; check "invoice run again gives identical drafts" $?
+html=$(DATABASE_URL=$url "$tally" invoice show acme/2026-11 --format html); grep -q "DRAFT" <<<"$html"; check "a draft's HTML says DRAFT" $?
+out=$(DATABASE_URL=$url "$tally" invoice finalize --period 2026-11 --date 2026-12-01); rc=$?
+[ $rc -eq 0 ] && grep -q "2 invoice(s) finalized: INV-2026-000001 … INV-2026-000002" <<<"$out"; check "invoice finalize numbers in customer order" $?
+DATABASE_URL=$url "$tally" invoice show INV-2026-000001 --format text | grep -q "1.46"; check "invoice show text (acme subtotal 1.46)" $?
+DATABASE_URL=$url "$tally" invoice show INV-2026-000001 --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["total"]=="0.46" and d["credits_total"]=="1.00" else 1)'
+check "invoice JSON: credits applied before tax, amounts as exact strings" $?
+html=$(DATABASE_URL=$url "$tally" invoice show INV-2026-000002 --format html); grep -q "Berlin &lt;GmbH&gt; &amp; Co" <<<"$html"; check "invoice HTML escapes names" $?
+DATABASE_URL=$url "$tally" invoice credit-note INV-2026-000002 --lines 1=0.10 --reason "goodwill" --date 2026-12-02 | grep -q "CN-2026-000001"
+check "invoice credit-note" $?
+DATABASE_URL=$url "$tally" invoice void INV-2026-000001 --reason "test" --date 2026-12-03 | grep -q "CN-2026-000002"; check "invoice void issues a credit note" $?
+DATABASE_URL=$url "$tally" invoice mark-paid INV-2026-000002 --date 2026-12-10 >/dev/null; check "invoice mark-paid" $?
+out=$(DATABASE_URL=$url "$tally" invoice mark-paid INV-2026-000001 --date 2026-12-10 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "void" <<<"$out"; check "a void invoice cannot be marked paid" $?
+DATABASE_URL=$url "$tally" invoice export --period 2026-11 --format cii --out "$bad/cii" >/dev/null && \
+    "$repo/scripts/validate-cii.py" "$bad"/cii/*.xml >/dev/null; check "exported CII invoices and credit notes validate (XSD + EN 16931 schematron)" $?
+DATABASE_URL=$url "$tally" invoice export --period 2026-11 --format csv --out "$bad/csv" >/dev/null && \
+    grep -q "INV-2026-000002" "$bad/csv/invoices-2026-11.csv"; check "invoice export csv" $?
+DATABASE_URL=$url "$tally" invoice check | grep -q "0 mismatch"; check "invoice check recomputes every invoice" $?
+DATABASE_URL=$url "$tally" credits show acme --as-of 2026-12-31 | grep -q "welcome"; check "credits show lists the ledger" $?
+out=$(psql "$url" -qAt -c "UPDATE invoices SET total = 0 WHERE number = 'INV-2026-000002'" 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "cannot be changed" <<<"$out"; check "the database refuses to edit an issued invoice" $?
 rm -rf "$bad"
 
 echo "smoke: $passed passed, $failed failed"
