@@ -46,16 +46,26 @@ public struct InvoiceRun {
     /// `progress(done, total)` is called as customers are priced.
     @discardableResult
     public func run(period: BillingMonth, customer: String? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
-        try db.transaction {
+        var timer = PhaseTimer()
+        defer { timer.report() }
+        return try db.transaction {
             try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(Self.lock)))")
-            let (invoices, summary) = try build(period: period, customer: customer, progress: progress)
+            let (invoices, summary) = try build(period: period, customer: customer, progress: progress, timer: &timer)
             try InvoiceStore(db).replaceDrafts(period: period, customer: customer, with: invoices)
+            timer.lap("write")
             return summary
         }
     }
 
     /// The drafts as they would be written (nothing is written).
     func build(period: BillingMonth, customer only: String?, progress: ((Int, Int) -> Void)?) throws -> ([Invoice], Summary) {
+        var timer = PhaseTimer()
+        return try build(period: period, customer: only, progress: progress, timer: &timer)
+    }
+
+    func build(
+        period: BillingMonth, customer only: String?, progress: ((Int, Int) -> Void)?, timer: inout PhaseTimer
+    ) throws -> ([Invoice], Summary) {
         var summary = Summary()
         let customers = Dictionary(uniqueKeysWithValues: try CustomerStore(db).all().map { ($0.id, $0) })
         let issued = Set(try db.execute(
@@ -67,10 +77,13 @@ public struct InvoiceRun {
         let cards = try RateCardStore(db).cards()
         let rater = Rater(book: PriceBook(cards: cards))
         let boundaries = Array(Set(cards.flatMap { $0.versions.map(\.effectiveFrom) })).sorted()
+        timer.lap("setup")
         let usage = try segmentedUsage(period: period, customer: only, boundaries: boundaries)
+        timer.lap("usage")
         let billed = try billedVolume(period: period, customer: only, lateMonths: usage.lateMonths)
         let credits = try CreditStore(db).available(for: period, customer: only)
         let taxes = try TaxRateStore(db).table()
+        timer.lap("credits+billed")
 
         var ids = Set(usage.hours.keys)
         for (id, grants) in credits where grants.contains(where: { $0.grant.serves(period, currency: $0.remaining.currency) }) {
@@ -107,6 +120,7 @@ public struct InvoiceRun {
             }
         }
         progress?(sorted.count, sorted.count)
+        timer.lap("rating")
         guard problems.isEmpty else { throw Gaps(problems: problems) }
         summary.customers = sorted.count
         summary.drafts = invoices.count
@@ -134,38 +148,68 @@ public struct InvoiceRun {
         var lateMonths: Set<BillingMonth> = []
     }
 
-    /// One scan of the rollup rows billed in `period`, grouped two ways at
-    /// once (GROUPING SETS): per customer, usage month, model and price
-    /// segment for rating, and per customer, tag and model for the
-    /// breakdown. A segment is the run of hours between two version
-    /// changes of any card (`width_bucket` over the sorted change times): all
-    /// its hours have the same prices, so its sum prices exactly like its
-    /// hours would, graduated tiers included.
+    /// One scan of the rollup rows billed in `period`, hash-aggregated per
+    /// customer, model, tag and *price segment*: the run of hours between two
+    /// version changes of any card or month starts (`width_bucket` over the
+    /// sorted change times). All hours of a segment have the same prices and
+    /// the same usage month, so its sum prices exactly like its hours would,
+    /// graduated tiers included. Rating sums the tags of a segment; the
+    /// breakdown sums the segments of a tag.
     func segmentedUsage(period: BillingMonth, customer: String?, boundaries: [UTCTimestamp]) throws -> PeriodUsage {
         var usage = PeriodUsage()
+        // Month starts as boundaries too, so no segment spans two usage months.
+        var cuts = Set(boundaries)
+        if let first = boundaries.first {
+            var month = BillingMonth(containing: first.date)
+            while month <= period {
+                cuts.insert(month.start)
+                month = month.next
+            }
+        }
+        cuts.insert(period.start)
+        // Room to hash-aggregate in memory (a sort would cost several times more).
+        try db.execute("SET LOCAL work_mem = '256MB'")
         let rows = try db.execute(
             """
-            SELECT customer_id, grouping(tag) = 1, date_trunc('month', hour)::date, model, min(hour), tag,
+            SELECT customer_id, model, tag, min(hour),
                    sum(input_tokens)::bigint, sum(cached_input_tokens)::bigint, sum(output_tokens)::bigint, sum(events)::bigint
             FROM usage_hourly
             WHERE billing_month = \(period.firstDay) AND (\(customer)::text IS NULL OR customer_id = \(customer))
-            GROUP BY GROUPING SETS (
-                (customer_id, date_trunc('month', hour), model, width_bucket(hour, \(boundaries)::timestamptz[])),
-                (customer_id, tag, model))
-            ORDER BY customer_id, 2, 3, model, 5, tag
+            GROUP BY customer_id, model, tag, width_bucket(hour, \(cuts.sorted())::timestamptz[])
             """)
+        struct TagKey: Hashable {
+            let customer: String
+            let tag: String
+            let model: String
+        }
+        struct SegmentKey: Hashable {
+            let customer: String
+            let model: String
+            let segmentStart: UTCTimestamp
+        }
+        var tagSums: [TagKey: (TokenCounts, Int64)] = [:]
+        var segments: [SegmentKey: TokenCounts] = [:]
+        let sortedCuts = cuts.sorted()
         for row in rows {
             let id = try row.decode(0, as: String.self)
-            let tokens = TokenCounts(input: try row.decode(6), cachedInput: try row.decode(7), output: try row.decode(8))
-            if try row.decode(1, as: Bool.self) {
-                let month = BillingMonth(containing: try row.decode(2, as: CivilDate.self))
-                if month != period { usage.lateMonths.insert(month) }
-                usage.hours[id, default: [:]][month, default: []].append(
-                    UsageHour(hour: try row.decode(4), model: try row.decode(3), tokens: tokens))
-            } else {
-                usage.tags[id, default: []].append(
-                    TagUsage(tag: try row.decode(5), model: try row.decode(3), tokens: tokens, events: try row.decode(9)))
-            }
+            let model = try row.decode(1, as: String.self)
+            let first = try row.decode(3, as: UTCTimestamp.self)
+            let tokens = TokenCounts(input: try row.decode(4), cachedInput: try row.decode(5), output: try row.decode(6))
+            let tagKey = TagKey(customer: id, tag: try row.decode(2), model: model)
+            let (sum, events) = tagSums[tagKey] ?? (.zero, 0)
+            tagSums[tagKey] = (sum + tokens, events + (try row.decode(7, as: Int64.self)))
+            // Tags of one segment may start at different hours: key the segment by its cut.
+            let start = sortedCuts.last { $0 <= first } ?? first
+            segments[SegmentKey(customer: id, model: model, segmentStart: start), default: .zero] =
+                segments[SegmentKey(customer: id, model: model, segmentStart: start), default: .zero] + tokens
+        }
+        for (key, tokens) in segments {
+            let month = BillingMonth(containing: key.segmentStart.date)
+            if month != period { usage.lateMonths.insert(month) }
+            usage.hours[key.customer, default: [:]][month, default: []].append(UsageHour(hour: key.segmentStart, model: key.model, tokens: tokens))
+        }
+        for (key, sums) in tagSums {
+            usage.tags[key.customer, default: []].append(TagUsage(tag: key.tag, model: key.model, tokens: sums.0, events: sums.1))
         }
         return usage
     }
