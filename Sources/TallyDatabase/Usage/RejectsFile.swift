@@ -1,4 +1,5 @@
 import Foundation
+import TallyCore
 
 /// Rejected events, one JSON object per line: `{"line":7,"reason":"…","input":"…"}`.
 struct RejectsFile {
@@ -34,22 +35,6 @@ struct RejectsFile {
     }
 
     static func json(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        InvoiceJSON.quoted(text)
     }
 }

@@ -146,8 +146,8 @@ public enum InvoiceJSON {
 
     /// `"…"` with JSON's escapes: quote, backslash and every control
     /// character (U+0000–U+001F); everything else, non-ASCII included, is
-    /// written as itself in UTF-8.
-    static func quoted(_ text: String) -> String {
+    /// written as itself in UTF-8. (Also what the usage rejects file writes.)
+    public static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
