@@ -28,7 +28,7 @@ struct CreditsCommand: ParsableCommand {
             let db = try DatabaseTarget().migratedConnection()
             let grant = try CreditStore(db).grant(
                 customer: customer, amount: money, expiresOn: try CivilDate(parsing: expires), reason: reason,
-                grantedOn: try date.map { try CivilDate(parsing: $0) } ?? UTCTimestamp.now.date)
+                grantedOn: try dayOrToday(date))
             print("\(grant.id): \(grant.amount) for \(customer), expires \(grant.expiresOn)")
         }
     }
@@ -41,7 +41,7 @@ struct CreditsCommand: ParsableCommand {
 
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
-            let entries = try CreditStore(db).ledger(customer: customer, asOf: try asOf.map { try CivilDate(parsing: $0) } ?? UTCTimestamp.now.date)
+            let entries = try CreditStore(db).ledger(customer: customer, asOf: try dayOrToday(asOf))
             let rows = entries.map { e in
                 [e.date.description, e.kind.rawValue, e.grantID, Display.amount(e.amount.amount, e.amount.currency, grouped: true),
                  Display.amount(e.balance.amount, e.balance.currency, grouped: true), e.amount.currency.code, e.note]

@@ -69,7 +69,7 @@ struct InvoiceCommand: ParsableCommand {
 
         func run() throws {
             let month = try BillingMonth(parsing: period)
-            let issueDate = try date.map { try CivilDate(parsing: $0) } ?? UTCTimestamp.now.date
+            let issueDate = try dayOrToday(date)
             let db = try DatabaseTarget().migratedConnection()
             let numbers = try InvoiceStore(db).finalize(period: month, customer: customer, issuer: try InvoiceCommand.issuer(), issueDate: issueDate)
             if let first = numbers.first, let last = numbers.last {
@@ -141,7 +141,7 @@ struct InvoiceCommand: ParsableCommand {
 
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
-            let note = try InvoiceStore(db).void(number: number, reason: reason, on: try date.map { try CivilDate(parsing: $0) } ?? UTCTimestamp.now.date)
+            let note = try InvoiceStore(db).void(number: number, reason: reason, on: try dayOrToday(date))
             print("\(number) void; credit note \(note.number) for \(note.total)")
         }
     }
@@ -172,7 +172,7 @@ struct InvoiceCommand: ParsableCommand {
                 credited[line] = try parts.count == 2 ? Money(parsing: parts[1], invoice.currency) : nil
             }
             let note = try store.creditNote(number: number, lines: credited, reason: reason,
-                                            on: try date.map { try CivilDate(parsing: $0) } ?? UTCTimestamp.now.date)
+                                            on: try dayOrToday(date))
             print("credit note \(note.number) for \(number): \(note.total)")
         }
     }

@@ -20,13 +20,22 @@ struct RatesCommand: ParsableCommand {
             path ?? ProjectPaths.discover().root.appendingPathComponent("rates").path
         }
 
-        /// The tax rates of `<folder>/tax/` when a folder is given (nil for a single card file).
-        func taxRates() -> (rates: [TaxRate]?, problems: [ImportProblem]) {
+        /// The cards, and the tax rates of `<folder>/tax/` when a folder is
+        /// given (nil for a single card file), validated together: every
+        /// problem of both is thrown at once.
+        func parsed() throws -> (cards: [RateCardFile.Parsed], taxes: [TaxRate]?) {
+            let (cards, cardProblems) = RateCardFile.parseAll(path: resolved)
+            var taxes: [TaxRate]?
+            var problems = cardProblems
             var isDirectory: ObjCBool = false
             let folder = (resolved as NSString).appendingPathComponent("tax")
-            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { return (nil, []) }
-            let (rates, problems) = TaxRateFile.parseAll(path: folder)
-            return (rates, problems)
+            if FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue {
+                let (rates, taxProblems) = TaxRateFile.parseAll(path: folder)
+                taxes = rates
+                problems += taxProblems
+            }
+            guard problems.isEmpty else { throw ImportError(problems) }
+            return (cards, taxes)
         }
     }
 
@@ -42,10 +51,7 @@ struct RatesCommand: ParsableCommand {
         @OptionGroup var options: PathOption
 
         func run() throws {
-            let (cards, cardProblems) = RateCardFile.parseAll(path: options.resolved)
-            let (taxes, taxProblems) = options.taxRates()
-            let problems = cardProblems + taxProblems
-            guard problems.isEmpty else { throw ImportError(problems) }
+            let (cards, taxes) = try options.parsed()
             if let taxes { print("ok  tax rates: \(taxes.count) rate(s) for \(Set(taxes.map(\.country)).count) countries") }
             for parsed in cards.sorted(by: { $0.card.id < $1.card.id }) {
                 let models = Set(parsed.card.versions.flatMap { $0.prices.keys }).count
@@ -65,10 +71,7 @@ struct RatesCommand: ParsableCommand {
         @OptionGroup var options: PathOption
 
         func run() throws {
-            let (cards, cardProblems) = RateCardFile.parseAll(path: options.resolved)
-            let (taxes, taxProblems) = options.taxRates()
-            let problems = cardProblems + taxProblems
-            guard problems.isEmpty else { throw ImportError(problems) }
+            let (cards, taxes) = try options.parsed()
             let db = try DatabaseTarget().migratedConnection()
             let s = try db.transaction {
                 if let taxes {

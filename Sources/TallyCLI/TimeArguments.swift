@@ -18,6 +18,11 @@ struct InstantArgument: ExpressibleByArgument {
     static var defaultCompletionKind: CompletionKind { .default }
 }
 
+/// A day given as `YYYY-MM-DD`, or today (UTC) when the option was left out.
+func dayOrToday(_ text: String?) throws -> CivilDate {
+    try text.map { try CivilDate(parsing: $0) } ?? UTCTimestamp.now.date
+}
+
 /// `MODEL:input=2e9,cached=1e8,output=5e8`: token volumes per class.
 struct ModelTokensArgument: ExpressibleByArgument {
     let model: String

@@ -18,6 +18,7 @@ public struct BillingMonth: Hashable, Sendable, Comparable, CustomStringConverti
     }
 
     public var firstDay: CivilDate { try! CivilDate(year: year, month: month, day: 1) }
+    public var lastDay: CivilDate { next.firstDay.adding(days: -1) }
     public var next: BillingMonth { BillingMonth(containing: firstDay.adding(days: CivilDate.daysIn(year: year, month: month))) }
     public var start: UTCTimestamp { firstDay.startOfDay }
     public var end: UTCTimestamp { next.start }

@@ -21,6 +21,6 @@ public struct CreditGrant: Hashable, Sendable {
     /// Whether the grant may serve the invoice of `period`: same currency, and
     /// the period ends (its last day) on or before the expiry day.
     public func serves(_ period: BillingMonth, currency: Currency) -> Bool {
-        currency == amount.currency && period.next.firstDay.adding(days: -1) <= expiresOn
+        currency == amount.currency && period.lastDay <= expiresOn
     }
 }

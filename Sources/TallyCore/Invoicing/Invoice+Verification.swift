@@ -17,7 +17,9 @@ extension Invoice {
         guard creditsTotal.amount <= subtotal.amount, !creditsTotal.isNegative else {
             throw InvoiceError(.inconsistent, "\(name): credits \(creditsTotal) exceed the subtotal \(subtotal)")
         }
-        try check("the tax base", taxes.first?.base ?? taxBase, try subtotal - creditsTotal)
+        if !taxes.isEmpty {
+            try check("the tax base", try taxes.map(\.base).sum(in: currency), try subtotal - creditsTotal)
+        }
         for tax in taxes {
             try check("the \(tax.name) at \(tax.percent)%", tax.amount,
                       try InvoiceTax(category: tax.category, name: tax.name, percent: tax.percent, base: tax.base).amount)

@@ -70,6 +70,6 @@ public enum InvoiceBuilder {
 
     /// The date whose tax rate applies to a period: its last day.
     public static func taxDate(_ period: BillingMonth) -> CivilDate {
-        period.next.firstDay.adding(days: -1)
+        period.lastDay
     }
 }

@@ -45,7 +45,7 @@ public struct CreditStore {
     /// issued invoices took and what drafts of earlier months took (a later
     /// month's draft is rebuilt after this one, so it does not hold credit).
     public func available(for period: BillingMonth, customer: String? = nil) throws -> [String: [(grant: CreditGrant, remaining: Money)]] {
-        let lastDay = InvoiceBuilder.taxDate(period)
+        let lastDay = period.lastDay
         let rows = try db.execute(
             """
             SELECT g.id, g.customer_id, g.amount, g.currency, g.expires_on, g.reason, g.granted_on,

@@ -46,6 +46,14 @@ public struct InvoiceRun {
     /// `progress(done, total)` is called as customers are priced.
     @discardableResult
     public func run(period: BillingMonth, customer: String? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Summary {
+        try writeDrafts(period: period, customer: customer, progress: progress).summary
+    }
+
+    /// Builds and writes the drafts, in the caller's transaction if there is
+    /// one (finalization numbers exactly the drafts it just wrote).
+    func writeDrafts(
+        period: BillingMonth, customer: String?, progress: ((Int, Int) -> Void)?
+    ) throws -> (drafts: [Invoice], summary: Summary) {
         var timer = PhaseTimer()
         defer { timer.report() }
         return try db.transaction {
@@ -53,17 +61,12 @@ public struct InvoiceRun {
             let (invoices, summary) = try build(period: period, customer: customer, progress: progress, timer: &timer)
             try InvoiceStore(db).replaceDrafts(period: period, customer: customer, with: invoices)
             timer.lap("write")
-            return summary
+            return (invoices, summary)
         }
     }
 
     /// The drafts as they would be written (nothing is written).
-    func build(period: BillingMonth, customer only: String?, progress: ((Int, Int) -> Void)?) throws -> ([Invoice], Summary) {
-        var timer = PhaseTimer()
-        return try build(period: period, customer: only, progress: progress, timer: &timer)
-    }
-
-    func build(
+    private     func build(
         period: BillingMonth, customer only: String?, progress: ((Int, Int) -> Void)?, timer: inout PhaseTimer
     ) throws -> ([Invoice], Summary) {
         var summary = Summary()
@@ -167,6 +170,7 @@ public struct InvoiceRun {
             }
         }
         cuts.insert(period.start)
+        let sortedCuts = cuts.sorted()
         // Room to hash-aggregate in memory (a sort would cost several times more).
         try db.execute("SET LOCAL work_mem = '256MB'")
         let rows = try db.execute(
@@ -175,7 +179,7 @@ public struct InvoiceRun {
                    sum(input_tokens)::bigint, sum(cached_input_tokens)::bigint, sum(output_tokens)::bigint, sum(events)::bigint
             FROM usage_hourly
             WHERE billing_month = \(period.firstDay) AND (\(customer)::text IS NULL OR customer_id = \(customer))
-            GROUP BY customer_id, model, tag, width_bucket(hour, \(cuts.sorted())::timestamptz[])
+            GROUP BY customer_id, model, tag, width_bucket(hour, \(sortedCuts)::timestamptz[])
             """)
         struct TagKey: Hashable {
             let customer: String
@@ -189,7 +193,6 @@ public struct InvoiceRun {
         }
         var tagSums: [TagKey: (TokenCounts, Int64)] = [:]
         var segments: [SegmentKey: TokenCounts] = [:]
-        let sortedCuts = cuts.sorted()
         for row in rows {
             let id = try row.decode(0, as: String.self)
             let model = try row.decode(1, as: String.self)
@@ -200,8 +203,8 @@ public struct InvoiceRun {
             tagSums[tagKey] = (sum + tokens, events + (try row.decode(7, as: Int64.self)))
             // Tags of one segment may start at different hours: key the segment by its cut.
             let start = sortedCuts.last { $0 <= first } ?? first
-            segments[SegmentKey(customer: id, model: model, segmentStart: start), default: .zero] =
-                segments[SegmentKey(customer: id, model: model, segmentStart: start), default: .zero] + tokens
+            let key = SegmentKey(customer: id, model: model, segmentStart: start)
+            segments[key] = (segments[key] ?? .zero) + tokens
         }
         for (key, tokens) in segments {
             let month = BillingMonth(containing: key.segmentStart.date)

@@ -15,8 +15,7 @@ extension InvoiceStore {
         try db.transaction {
             try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(InvoiceRun.lock)))")
             try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(UsageIngester.closingLock)))")
-            let (drafts, _) = try InvoiceRun(db, issuer: issuer).build(period: period, customer: customer, progress: nil)
-            try replaceDrafts(period: period, customer: customer, with: drafts)
+            let drafts = try InvoiceRun(db, issuer: issuer).writeDrafts(period: period, customer: customer, progress: nil).drafts
             var numbers: [String] = []
             let dueDate = issueDate.adding(days: issuer.paymentTermsDays)
             for draft in drafts.sorted(by: { $0.customer.id < $1.customer.id }) {

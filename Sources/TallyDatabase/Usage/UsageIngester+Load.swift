@@ -7,7 +7,6 @@ extension UsageIngester {
     struct Load {
         /// An event that passed every check, with its names interned.
         private struct Accepted {
-            var line: Int
             var event: EventLineParser.Event
             var customer: Int32
             var model: Int32
@@ -25,7 +24,7 @@ extension UsageIngester {
         var timer = PhaseTimer()
         var progress: ((Int) -> Void)?
         var batchSize = 200_000
-        var rollup = HourlyRollup()
+        private var rollup = HourlyRollup()
         var rollupLimit = 500_000
 
         private var customers: ByteStringTable
@@ -287,7 +286,7 @@ extension UsageIngester {
                 case .event(let event):
                     if let customer = customers.index(of: event.customer) {
                         if let model = models.index(of: event.model) {
-                            return Accepted(line: line, event: event, customer: customer, model: model)
+                            return Accepted(event: event, customer: customer, model: model)
                         }
                         reason = "unknown model '\(String(decoding: event.model, as: UTF8.self))' (no rate card prices it)"
                     } else {

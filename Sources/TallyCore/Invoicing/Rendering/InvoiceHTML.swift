@@ -171,7 +171,7 @@ public enum InvoiceHTML {
     /// `2026-11-01 to 2026-11-30 (2026-11)`: the dates a reader needs,
     /// with the month Tally calls the period.
     private static func servicePeriod(_ period: BillingMonth) -> String {
-        "\(period.firstDay) to \(period.next.firstDay.adding(days: -1)) (\(period))"
+        "\(period.firstDay) to \(period.lastDay) (\(period))"
     }
 
     private static func statusBanner(_ invoice: Invoice) -> String {
