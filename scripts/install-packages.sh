@@ -2,9 +2,10 @@
 # Installs the system packages Tally needs, only those that are missing:
 # PostgreSQL (server for the local and test clusters), libpq-dev (the client
 # library Tally links) and pkg-config (how SwiftPM finds libpq's headers).
+# Other scripts pass their own list: scripts/install-packages.sh python3-venv
 set -euo pipefail
 
-packages=(postgresql libpq-dev pkg-config)
+if [ $# -gt 0 ]; then packages=("$@"); else packages=(postgresql libpq-dev pkg-config); fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

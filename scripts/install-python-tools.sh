@@ -18,18 +18,7 @@ modules=(facturx saxonche lxml)
 
 if [ ! -x "$venv/bin/python" ]; then
     if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
-        echo "installing python3-venv" >&2
-        if [ "$(id -u)" -eq 0 ]; then
-            sudo=()
-        elif command -v sudo >/dev/null 2>&1; then
-            sudo=(sudo)
-        else
-            echo "error: python3 has no venv module, and installing python3-venv needs root (or sudo)" >&2
-            exit 1
-        fi
-        export DEBIAN_FRONTEND=noninteractive
-        "${sudo[@]}" apt-get update -qq
-        "${sudo[@]}" apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+        scripts/install-packages.sh python3-venv
     fi
     rm -rf "$venv"
     mkdir -p .build
