@@ -127,19 +127,49 @@ extension ExactDecimal: CustomStringConvertible, LosslessStringConvertible {
         return format(places: places)
     }
 
+    /// Digits written into one byte buffer: the fraction (below 10¹⁸) is a
+    /// `UInt64`, so no `UInt128`-to-`String` conversion or string trimming
+    /// runs per value (this formats every amount Tally stores or prints).
     private func format(places: Int?) -> String {
         let m = units.magnitude
         let one = Self.unitsPerOne.magnitude
-        let integer = String(m / one)
-        var fraction = String(m % one)
-        fraction = String(repeating: "0", count: Self.scale - fraction.count) + fraction
+        let integer = m / one
+        var fraction = UInt64(m % one)
+        var digits = Self.scale
         if let places {
-            fraction = String(fraction.prefix(places))
+            for _ in places..<Self.scale { fraction /= 10 }  // the first `places` digits, as text.prefix(places) did
+            digits = places
         } else {
-            while fraction.last == "0" { fraction.removeLast() }
+            while digits > 0 && fraction % 10 == 0 {
+                fraction /= 10
+                digits -= 1
+            }
         }
-        let sign = units < 0 ? "-" : ""
-        return fraction.isEmpty ? sign + integer : sign + integer + "." + fraction
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(42)
+        if units < 0 { bytes.append(UInt8(ascii: "-")) }
+        if integer <= UInt128(UInt64.max) {
+            Self.appendDigits(UInt64(integer), width: 1, to: &bytes)
+        } else {
+            bytes.append(contentsOf: String(integer).utf8)
+        }
+        if digits > 0 {
+            bytes.append(UInt8(ascii: "."))
+            Self.appendDigits(fraction, width: digits, to: &bytes)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Decimal digits of `value`, left-padded with zeros to `width`.
+    private static func appendDigits(_ value: UInt64, width: Int, to bytes: inout [UInt8]) {
+        let start = bytes.count
+        var v = value
+        repeat {
+            bytes.append(UInt8(48 + v % 10))
+            v /= 10
+        } while v > 0
+        while bytes.count - start < width { bytes.append(48) }
+        bytes[start...].reverse()
     }
 }
 

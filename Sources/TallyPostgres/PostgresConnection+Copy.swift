@@ -132,13 +132,27 @@ public struct CopyWriter: ~Copyable {
             return
         }
         separator()
-        try appendEscaped(value.utf8)
+        var text = value
+        var failure: PostgresError?
+        text.withUTF8 { bytes in
+            do throws(PostgresError) { try appendText(bytes) } catch { failure = error }
+        }
+        if let failure { throw failure }
     }
 
     /// UTF-8 text given as bytes (escaped as in ``field(_:)-(String?)``), without a `String`.
     public mutating func field(utf8 bytes: ArraySlice<UInt8>) throws(PostgresError) {
         separator()
-        // Fast path: nothing to escape, copy in one go.
+        var failure: PostgresError?
+        bytes.withUnsafeBufferPointer { bytes in
+            do throws(PostgresError) { try appendText(bytes) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Appends text bytes: in one go when nothing needs escaping (the usual
+    /// case), else byte by byte with COPY's escapes.
+    private mutating func appendText(_ bytes: UnsafeBufferPointer<UInt8>) throws(PostgresError) {
         if !bytes.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0 }) {
             buffer.append(contentsOf: bytes)
             return
@@ -147,7 +161,7 @@ public struct CopyWriter: ~Copyable {
     }
 
     /// Appends bytes with COPY text-format escapes; refuses NUL.
-    private mutating func appendEscaped(_ bytes: some Sequence<UInt8>) throws(PostgresError) {
+    private mutating func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>) throws(PostgresError) {
         for byte in bytes {
             switch byte {
             case 0: throw PostgresError(.invalidParameter, "COPY value contains a NUL byte", statement: statement)

@@ -200,12 +200,14 @@ struct InvoiceTests {
                 #expect(numbers == (1...4).map { "INV-2026-00000\($0)" })  // acme, berlin, paris, tokyo (idle has nothing)
                 #expect(try store.invoice(named: "INV-2026-000001").customer.id == "acme")
                 // The database refuses changes to issued invoices, whatever the client.
+                try CreditStore(db).grant(customer: "acme", amount: Money(ExactDecimal(1), .usd), expiresOn: try CivilDate(parsing: "2027-01-31"),
+                                                      reason: "test", grantedOn: try CivilDate(parsing: "2026-12-01"))
                 for sql: SQL in [
                     "UPDATE invoices SET total = 0 WHERE number = 'INV-2026-000001'",
-                    "UPDATE invoice_lines SET amount = 0 WHERE customer_id = 'acme'",
-                    "DELETE FROM invoice_lines WHERE customer_id = 'acme'",
+                    "UPDATE invoices SET lines = jsonb_set(lines::jsonb, '{0,amount}', '\"0\"')::json WHERE number = 'INV-2026-000001'",
+                    "UPDATE invoices SET lines = '[]', taxes = '[]', tag_usage = '[]' WHERE number = 'INV-2026-000001'",
                     "DELETE FROM invoices WHERE number = 'INV-2026-000001'",
-                    "INSERT INTO invoice_taxes VALUES ('acme', '2026-11-01', 'exempt', 'x', 0, 0, 0)",
+                    "INSERT INTO invoice_credits SELECT 'acme', '2026-11-01', max(id), 1 FROM credit_grants",
                 ] {
                     #expect(performing: { try db.execute(sql) }, throws: { SQLState.objectNotInPrerequisiteState ~= $0 })
                 }

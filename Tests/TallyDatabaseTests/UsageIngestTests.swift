@@ -76,8 +76,9 @@ struct UsageIngestTests {
         try db.execute(
             """
             INSERT INTO invoices (customer_id, period, status, number, currency, issue_date, issuer, customer,
-                                  subtotal, credits_total, tax_total, total)
-            VALUES (\(customer), \(period)::date, 'finalized', \("INV-TEST-" + customer + period), 'USD', \(period)::date, '{}', '{}', 0, 0, 0, 0)
+                                  lines, taxes, tag_usage, subtotal, credits_total, tax_total, total)
+            VALUES (\(customer), \(period)::date, 'finalized', \("INV-TEST-" + customer + period), 'USD', \(period)::date, '{}', '{}',
+                    '[]', '[]', '[]', 0, 0, 0, 0)
             """)
     }
 

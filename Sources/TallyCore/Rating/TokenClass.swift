@@ -6,8 +6,18 @@ public enum TokenClass: String, Sendable, Hashable, CaseIterable, Comparable, Co
     case cachedInput = "cached_input"
     case output
 
+    /// Position in `allCases` (input, cached input, output), without
+    /// searching it: this orders every invoice line.
+    private var rank: Int {
+        switch self {
+        case .input: 0
+        case .cachedInput: 1
+        case .output: 2
+        }
+    }
+
     public static func < (lhs: TokenClass, rhs: TokenClass) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        lhs.rank < rhs.rank
     }
 }
 

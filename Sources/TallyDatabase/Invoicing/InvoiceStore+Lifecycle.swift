@@ -30,10 +30,11 @@ extension InvoiceStore {
             // Card versions an issued invoice used may no longer change.
             for row in try db.execute(
                 """
-                SELECT DISTINCT card, card_version FROM invoice_lines l JOIN invoices i USING (customer_id, period)
+                SELECT l.card, l.version FROM invoices i, json_to_recordset(i.lines) AS l(card text, version timestamptz)
                 WHERE i.number = ANY(\(numbers))
-                UNION SELECT DISTINCT base_card, base_version FROM invoice_lines l JOIN invoices i USING (customer_id, period)
-                WHERE i.number = ANY(\(numbers)) AND base_card IS NOT NULL
+                UNION SELECT l.base_card, l.base_version
+                FROM invoices i, json_to_recordset(i.lines) AS l(base_card text, base_version timestamptz)
+                WHERE i.number = ANY(\(numbers)) AND l.base_card IS NOT NULL
                 """)
             {
                 try RateCardStore(db).lock(card: try row.decode(0), version: try row.decode(1), reason: "used by issued invoices of \(period)")

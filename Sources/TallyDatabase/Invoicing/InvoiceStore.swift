@@ -11,106 +11,64 @@ public struct InvoiceStore {
         self.db = db
     }
 
-    /// Replaces the drafts of `period` (of one customer, or all) with
-    /// `invoices`, in the caller's transaction. Issued invoices are never
-    /// touched (and the database would refuse).
-    func replaceDrafts(period: BillingMonth, customer: String?, with invoices: [Invoice]) throws {
+    /// Replaces the drafts of `period` (of one customer, or all) with the
+    /// invoices `produce` hands to its `write` function, in the caller's
+    /// transaction. Each invoice streams to the server as soon as it is
+    /// written, so the server stores one while the next is being priced; if
+    /// `produce` throws, the COPY is aborted and nothing is kept. Issued
+    /// invoices are never touched (and the database would refuse).
+    func replaceDrafts(
+        period: BillingMonth, customer: String?, produce: (_ write: (Invoice) throws -> Void) throws -> Void
+    ) throws {
         try db.execute(
             """
             DELETE FROM invoices WHERE period = \(period.firstDay) AND status = 'draft'
               AND (\(customer)::text IS NULL OR customer_id = \(customer))
             """)
-        guard !invoices.isEmpty else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        // Every draft of a run has the same issuer: encode it once.
+        var issuers: [Issuer: String] = [:]
+        func issuerJSON(_ issuer: Issuer) throws -> String {
+            if let json = issuers[issuer] { return json }
+            let json = String(decoding: try encoder.encode(issuer), as: UTF8.self)
+            issuers[issuer] = json
+            return json
+        }
+        var withCredits: [Invoice] = []
         try db.copyIn(
             """
-            COPY invoices (customer_id, period, status, currency, issuer, customer, subtotal, credits_total, tax_total, total)
+            COPY invoices (customer_id, period, status, currency, issuer, customer, lines, taxes, tag_usage,
+                           subtotal, credits_total, tax_total, total)
             FROM STDIN
             """
         ) { w in
-            for invoice in invoices {
+            try produce { invoice in
                 try w.field(invoice.customer.id)
                 try w.field(invoice.period.firstDay)
                 try w.field("draft")
                 try w.field(invoice.currency.code)
-                try w.field(String(decoding: try encoder.encode(invoice.issuer), as: UTF8.self))
+                try w.field(try issuerJSON(invoice.issuer))
                 try w.field(String(decoding: try encoder.encode(invoice.customer), as: UTF8.self))
+                try w.field(utf8: InvoiceParts.lines(invoice.lines)[...])
+                try w.field(utf8: InvoiceParts.taxes(invoice.taxes)[...])
+                try w.field(utf8: InvoiceParts.tagUsage(invoice.tagUsage)[...])
                 try w.field(invoice.subtotal.amount)
                 try w.field(invoice.creditsTotal.amount)
                 try w.field(invoice.taxTotal.amount)
                 try w.field(invoice.total.amount)
                 try w.endRow()
+                if !invoice.credits.isEmpty { withCredits.append(invoice) }
             }
         }
-        try db.copyIn(
-            """
-            COPY invoice_lines (customer_id, period, line_no, usage_month, model, token_class, card, card_version, base_card,
-                                base_version, band, band_label, quantity, unit_price, amount) FROM STDIN
-            """
-        ) { w in
-            for invoice in invoices {
-                for line in invoice.lines {
-                    try w.field(invoice.customer.id)
-                    try w.field(invoice.period.firstDay)
-                    w.field(line.number)
-                    try w.field(line.usageMonth.firstDay)
-                    try w.field(line.model)
-                    try w.field(line.tokenClass.rawValue)
-                    try w.field(line.source.card)
-                    try w.field(line.source.version)
-                    try w.field(line.source.baseCard)
-                    try w.field(line.source.baseVersion)
-                    w.field(line.band)
-                    try w.field(line.bandLabel)
-                    w.field(Int(line.quantity))
-                    try w.field(line.unitPricePerMillion)
-                    try w.field(line.amount.amount)
-                    try w.endRow()
-                }
-            }
-        }
+        guard !withCredits.isEmpty else { return }
         try db.copyIn("COPY invoice_credits (customer_id, period, grant_id, amount) FROM STDIN") { w in
-            for invoice in invoices {
+            for invoice in withCredits {
                 for credit in invoice.credits {
                     try w.field(invoice.customer.id)
                     try w.field(invoice.period.firstDay)
                     w.field(CreditStore.id(credit.grantID) ?? 0)
                     try w.field(credit.amount.amount)
-                    try w.endRow()
-                }
-            }
-        }
-        try db.copyIn("COPY invoice_taxes (customer_id, period, category, name, percent, base, amount) FROM STDIN") { w in
-            for invoice in invoices {
-                for tax in invoice.taxes {
-                    try w.field(invoice.customer.id)
-                    try w.field(invoice.period.firstDay)
-                    try w.field(tax.category.rawValue)
-                    try w.field(tax.name)
-                    try w.field(tax.percent)
-                    try w.field(tax.base.amount)
-                    try w.field(tax.amount.amount)
-                    try w.endRow()
-                }
-            }
-        }
-        try db.copyIn(
-            """
-            COPY invoice_tag_usage (customer_id, period, tag, model, input_tokens, cached_input_tokens, output_tokens, events)
-            FROM STDIN
-            """
-        ) { w in
-            for invoice in invoices {
-                for usage in invoice.tagUsage {
-                    try w.field(invoice.customer.id)
-                    try w.field(invoice.period.firstDay)
-                    try w.field(usage.tag)
-                    try w.field(usage.model)
-                    w.field(Int(usage.tokens.input))
-                    w.field(Int(usage.tokens.cachedInput))
-                    w.field(Int(usage.tokens.output))
-                    w.field(Int(usage.events))
                     try w.endRow()
                 }
             }
@@ -153,7 +111,7 @@ public struct InvoiceStore {
         for row in try db.execute(
             """
             SELECT i.customer_id, i.period, i.status, i.number, i.currency, i.issue_date, i.due_date, i.paid_on, i.issuer::text,
-                   i.customer::text, i.subtotal, i.credits_total, i.tax_total, i.total
+                   i.customer::text, i.subtotal, i.credits_total, i.tax_total, i.total, i.lines::text, i.taxes::text, i.tag_usage::text
             FROM invoices i WHERE \(condition) ORDER BY i.period, i.customer_id
             """)
         {
@@ -165,28 +123,13 @@ public struct InvoiceStore {
                 issuer: try decoder.decode(Issuer.self, from: Data(try row.decode(8, as: String.self).utf8)),
                 customer: try decoder.decode(Customer.self, from: Data(try row.decode(9, as: String.self).utf8)),
                 period: BillingMonth(containing: key.period), currency: currency, status: status, number: try row.decode(3),
-                issueDate: try row.decode(5), dueDate: try row.decode(6), paidOn: try row.decode(7), lines: [],
+                issueDate: try row.decode(5), dueDate: try row.decode(6), paidOn: try row.decode(7),
+                lines: try InvoiceParts.lines(try row.decode(14), currency: currency),
                 subtotal: Money(try row.decode(10), currency), credits: [], creditsTotal: Money(try row.decode(11), currency),
-                taxes: [], taxTotal: Money(try row.decode(12), currency), total: Money(try row.decode(13), currency), tagUsage: [])
+                taxes: try InvoiceParts.taxes(try row.decode(15), currency: currency), taxTotal: Money(try row.decode(12), currency),
+                total: Money(try row.decode(13), currency), tagUsage: try InvoiceParts.tagUsage(try row.decode(16)))
         }
         guard !order.isEmpty else { return [] }
-        for row in try db.execute(
-            """
-            SELECT l.customer_id, l.period, l.line_no, l.usage_month, l.model, l.token_class, l.card, l.card_version, l.base_card,
-                   l.base_version, l.band, l.band_label, l.quantity, l.unit_price, l.amount
-            FROM invoice_lines l JOIN invoices i USING (customer_id, period) WHERE \(condition)
-            ORDER BY l.customer_id, l.period, l.line_no
-            """)
-        {
-            let key = Key(customer: try row.decode(0), period: try row.decode(1))
-            guard let currency = invoices[key]?.currency, let tokenClass = TokenClass(rawValue: try row.decode(5)) else { continue }
-            invoices[key]!.lines.append(InvoiceLine(
-                number: try row.decode(2), usageMonth: BillingMonth(containing: try row.decode(3)), model: try row.decode(4),
-                tokenClass: tokenClass,
-                source: PriceSource(card: try row.decode(6), version: try row.decode(7), baseCard: try row.decode(8), baseVersion: try row.decode(9)),
-                band: try row.decode(10), bandLabel: try row.decode(11), quantity: try row.decode(12),
-                unitPricePerMillion: try row.decode(13), amount: Money(try row.decode(14), currency)))
-        }
         for row in try db.execute(
             """
             SELECT c.customer_id, c.period, c.grant_id, g.reason, g.expires_on, c.amount
@@ -199,33 +142,6 @@ public struct InvoiceStore {
             invoices[key]!.credits.append(CreditApplication(
                 grantID: CreditStore.name(try row.decode(2)), reason: try row.decode(3), expiresOn: try row.decode(4),
                 amount: Money(try row.decode(5), currency)))
-        }
-        for row in try db.execute(
-            """
-            SELECT t.customer_id, t.period, t.category, t.name, t.percent, t.base, t.amount
-            FROM invoice_taxes t JOIN invoices i USING (customer_id, period) WHERE \(condition)
-            ORDER BY t.customer_id, t.period, t.category, t.percent
-            """)
-        {
-            let key = Key(customer: try row.decode(0), period: try row.decode(1))
-            guard let currency = invoices[key]?.currency, let category = TaxCategory(rawValue: try row.decode(2)) else { continue }
-            invoices[key]!.taxes.append(InvoiceTax(
-                category: category, name: try row.decode(3), percent: try row.decode(4), base: Money(try row.decode(5), currency),
-                amount: Money(try row.decode(6), currency)))
-        }
-        for row in try db.execute(
-            """
-            SELECT u.customer_id, u.period, u.tag, u.model, u.input_tokens, u.cached_input_tokens, u.output_tokens, u.events
-            FROM invoice_tag_usage u JOIN invoices i USING (customer_id, period) WHERE \(condition)
-            ORDER BY u.customer_id, u.period, u.tag, u.model
-            """)
-        {
-            let key = Key(customer: try row.decode(0), period: try row.decode(1))
-            guard invoices[key] != nil else { continue }
-            invoices[key]!.tagUsage.append(TagUsage(
-                tag: try row.decode(2), model: try row.decode(3),
-                tokens: TokenCounts(input: try row.decode(4), cachedInput: try row.decode(5), output: try row.decode(6)),
-                events: try row.decode(7)))
         }
         return order.map { invoices[$0]! }
     }
