@@ -22,3 +22,20 @@ measure() {
     sorted=$(printf '%s\n' "${times[@]}" | sort -n)
     echo "$(echo "$sorted" | sed -n "$(( (runs + 1) / 2 ))p") $(echo "$sorted" | head -1)"
 }
+
+# Runs two commands alternately RUNS times (default 7): "median min" of the
+# first, then of the second, in milliseconds. The first command is one word
+# (a function or program); the rest of the arguments are the second command.
+measure_pair() {
+    local runs=${RUNS:-7} first=$1 a=() b=()
+    shift
+    for _ in $(seq "$runs"); do
+        local start
+        start=$(date +%s%N); "$first" >/dev/null; a+=($(( ($(date +%s%N) - start) / 1000000 )))
+        start=$(date +%s%N); "$@" >/dev/null; b+=($(( ($(date +%s%N) - start) / 1000000 )))
+    done
+    local sa sb mid=$(( (runs + 1) / 2 ))
+    sa=$(printf '%s\n' "${a[@]}" | sort -n)
+    sb=$(printf '%s\n' "${b[@]}" | sort -n)
+    echo "$(sed -n "${mid}p" <<<"$sa") $(head -1 <<<"$sa") $(sed -n "${mid}p" <<<"$sb") $(head -1 <<<"$sb")"
+}

@@ -30,8 +30,9 @@ bare() {
     psql "$DATABASE_URL" -qAt -c "SELECT customer_id, model, sum(input_tokens), sum(cached_input_tokens), sum(output_tokens)
         FROM usage_hourly WHERE billing_month = '2026-11-01' GROUP BY customer_id, model" >/dev/null
 }
-read -r bare_median bare_min < <(measure bare)
-read -r run_median run_min < <(measure "$tally" invoice run --period 2026-11)
+# Interleaved (bare, run, bare, run, …) so that both see the same moments of
+# a shared machine whose speed drifts from one minute to the next.
+read -r bare_median bare_min run_median run_min < <(measure_pair bare "$tally" invoice run --period 2026-11)
 
 echo "customers: $customers, rollup rows: $rows"
 echo "bare GROUP BY (customer, model):  median ${bare_median} ms (min ${bare_min})"

@@ -60,31 +60,35 @@ public struct Rater: Sendable {
             let band: Int
             let price: ExactDecimal
         }
-        var quantities: [LineKey: Int64] = [:]
-        var bandPrices: [LineKey: ClassPrice] = [:]
-        var cumulative: [String: TokenCounts] = priorVolume
+        var quantities: [LineKey: (quantity: Int64, schedule: ClassPrice)] = [:]
+        // Hours come grouped by model, in time order: the model's running
+        // volume per class is a local, reset when the model changes.
+        var model: String?
+        var cumulative = TokenCounts.zero
+        var monthTotal = TokenCounts.zero
         for (i, u) in hours.enumerated() {
+            if u.model != model {
+                model = u.model
+                cumulative = priorVolume[u.model] ?? .zero
+                monthTotal = totals[u.model] ?? .zero
+            }
             for (c, tokenClass) in TokenClass.allCases.enumerated() {
                 let n = u.tokens[tokenClass]
                 guard n > 0, let price = resolved[i][c] else { continue }
-                let before = (cumulative[u.model] ?? .zero)[tokenClass]
-                var add = TokenCounts()
-                add[tokenClass] = n
-                cumulative[u.model] = (cumulative[u.model] ?? .zero) + add
+                let before = cumulative[tokenClass]
+                cumulative[tokenClass] = before + n
                 switch price.price.mode {
                 case nil:
                     let key = LineKey(model: u.model, tokenClass: tokenClass, source: price.source, band: 0, price: price.price.bands[0].pricePerMillion)
-                    quantities[key, default: 0] += n
-                    bandPrices[key] = price.price
+                    quantities[key, default: (0, price.price)].quantity += n
                 case .volume:
-                    let reached = (totals[u.model] ?? .zero)[tokenClass]
+                    let reached = monthTotal[tokenClass]
                     let b = price.price.bandIndex(ofToken: reached)
                     if let limit = price.price.bands[b].upTo, reached > limit {
                         throw RatingError(.unpriced, "card \(price.source) prices \(u.model) \(tokenClass.rawValue) tokens only up to \(limit); the month reached \(reached)")
                     }
                     let key = LineKey(model: u.model, tokenClass: tokenClass, source: price.source, band: b, price: price.price.bands[b].pricePerMillion)
-                    quantities[key, default: 0] += n
-                    bandPrices[key] = price.price
+                    quantities[key, default: (0, price.price)].quantity += n
                 case .graduated:
                     // Tokens before+1 … before+n spread over the bands.
                     var next = before + 1
@@ -96,8 +100,7 @@ public struct Rater: Sendable {
                             throw RatingError(.unpriced, "card \(price.source) prices \(u.model) \(tokenClass.rawValue) tokens only up to \(price.price.bands[b].upTo ?? 0); token \(next) has no band")
                         }
                         let key = LineKey(model: u.model, tokenClass: tokenClass, source: price.source, band: b, price: price.price.bands[b].pricePerMillion)
-                        quantities[key, default: 0] += bandEnd - next + 1
-                        bandPrices[key] = price.price
+                        quantities[key, default: (0, price.price)].quantity += bandEnd - next + 1
                         next = bandEnd + 1
                     }
                 }
@@ -105,12 +108,11 @@ public struct Rater: Sendable {
         }
 
         var lines: [RatedLine] = []
-        for (key, quantity) in quantities {
-            let schedule = bandPrices[key]!
+        for (key, total) in quantities {
             lines.append(RatedLine(
                 model: key.model, tokenClass: key.tokenClass, source: key.source, band: key.band,
-                bandLabel: Self.label(schedule, key.band), quantity: quantity, unitPricePerMillion: key.price,
-                amount: try RatedLine.amount(quantity: quantity, unitPricePerMillion: key.price, currency: currency)))
+                bandLabel: Self.label(total.schedule, key.band), quantity: total.quantity, unitPricePerMillion: key.price,
+                amount: try RatedLine.amount(quantity: total.quantity, unitPricePerMillion: key.price, currency: currency)))
         }
         return lines.sorted()
     }

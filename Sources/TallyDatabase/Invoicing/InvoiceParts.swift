@@ -66,15 +66,35 @@ enum InvoiceParts {
         return json.finish()
     }
 
+    /// The customer as the invoice keeps it, in the form `Customer`'s
+    /// `Codable` reads back (JSONEncoder cost more than pricing the invoice).
+    static func customer(_ c: Customer) -> [UInt8] {
+        var json = JSONArrayWriter(capacity: 256, array: false)
+        json.beginObject()
+        json.field("billingEmail", c.billingEmail)
+        json.field("card", c.card)
+        json.field("country", c.country)
+        json.field("currency", c.currency.code)
+        json.field("id", c.id)
+        json.field("name", c.name)
+        json.field("taxTreatment", c.taxTreatment.rawValue)
+        json.field("vatID", c.vatID)
+        return json.finish()
+    }
+
     /// Appends an array of flat objects to one byte buffer (no intermediate
     /// strings, arrays or joins: a run writes a few hundred thousand lines).
     private struct JSONArrayWriter {
-        private var bytes: [UInt8] = [UInt8(ascii: "[")]
+        private var bytes: [UInt8] = []
         private var firstField = true
         private var isEmpty = true
+        /// False for a single object without the brackets of an array.
+        private let array: Bool
 
-        init(capacity: Int) {
+        init(capacity: Int, array: Bool = true) {
+            self.array = array
             bytes.reserveCapacity(capacity)
+            if array { bytes.append(UInt8(ascii: "[")) }
         }
 
         mutating func beginObject() {
@@ -118,7 +138,7 @@ enum InvoiceParts {
 
         consuming func finish() -> [UInt8] {
             if !isEmpty { bytes.append(UInt8(ascii: "}")) }
-            bytes.append(UInt8(ascii: "]"))
+            if array { bytes.append(UInt8(ascii: "]")) }
             return bytes
         }
     }

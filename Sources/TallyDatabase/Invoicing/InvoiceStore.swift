@@ -49,7 +49,7 @@ public struct InvoiceStore {
                 try w.field("draft")
                 try w.field(invoice.currency.code)
                 try w.field(try issuerJSON(invoice.issuer))
-                try w.field(String(decoding: try encoder.encode(invoice.customer), as: UTF8.self))
+                try w.field(utf8: InvoiceParts.customer(invoice.customer)[...])
                 try w.field(utf8: InvoiceParts.lines(invoice.lines)[...])
                 try w.field(utf8: InvoiceParts.taxes(invoice.taxes)[...])
                 try w.field(utf8: InvoiceParts.tagUsage(invoice.tagUsage)[...])
