@@ -9,6 +9,8 @@ import Synchronization
 final class BackgroundProducer<Item: Sendable>: Sendable {
     private let items = Mutex<[Item]>([])
     private let stopped = Atomic<Bool>(false)
+    /// Set once `next()` has seen the producer's final signal.
+    private let drained = Atomic<Bool>(false)
     /// One signal per item put, and one more when the producer has finished.
     private let ready = DispatchSemaphore(value: 0)
     private let room: DispatchSemaphore
@@ -34,13 +36,18 @@ final class BackgroundProducer<Item: Sendable>: Sendable {
     /// was taken. (Each item's signal follows its append, so a wake-up that
     /// finds no item is the producer's final signal.)
     func next() -> Item? {
+        guard !drained.load(ordering: .relaxed) else { return nil }
         ready.wait()
-        guard let item = items.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { return nil }
+        guard let item = items.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else {
+            drained.store(true, ordering: .relaxed)
+            return nil
+        }
         room.signal()
         return item
     }
 
-    /// Asks the producer to stop and waits until it has.
+    /// Asks the producer to stop and waits until it has (at once if it
+    /// already has). Safe to call more than once.
     func cancel() {
         stopped.store(true, ordering: .relaxed)
         while next() != nil {}

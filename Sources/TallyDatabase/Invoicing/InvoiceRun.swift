@@ -60,13 +60,20 @@ public struct InvoiceRun {
             try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(Self.lock)))")
             // Everything is read first: no query can run while the drafts stream in by COPY.
             let plan = try prepare(period: period, customer: customer, timer: &timer)
+            // Pricing starts now, so it also overlaps the deletion of the old drafts.
+            let pricing = startPricing(plan)
             var invoices: [Invoice] = []
             var summary = Summary()
-            try InvoiceStore(db).replaceDrafts(period: period, customer: customer) { write in
-                summary = try price(plan, progress: progress, timer: &timer) { invoice in
-                    try write(invoice)
-                    invoices.append(invoice)
+            do {
+                try InvoiceStore(db).replaceDrafts(period: period, customer: customer) { write in
+                    summary = try collect(pricing, plan: plan, progress: progress, timer: &timer) { invoice in
+                        try write(invoice)
+                        invoices.append(invoice)
+                    }
                 }
+            } catch {
+                pricing.cancel()
+                throw error
             }
             timer.lap("write")
             return (invoices, summary)
@@ -121,15 +128,11 @@ public struct InvoiceRun {
         case failed(any Error)
     }
 
-    /// Prices every customer of the plan and hands each draft to `emit` as it
-    /// is built (nothing more once a problem is found); throws every problem
-    /// at once at the end, which aborts the caller's write. Customers are
-    /// priced on a background thread while `emit` runs on this one.
-    private func price(
-        _ plan: Plan, progress: ((Int, Int) -> Void)?, timer: inout PhaseTimer, emit: (Invoice) throws -> Void
-    ) throws -> Summary {
+    /// Prices every customer of the plan on a background thread, in chunks.
+    private func startPricing(_ plan: Plan) -> BackgroundProducer<[Outcome]> {
         let issuer = self.issuer
-        let pricing = BackgroundProducer<[Outcome]>(capacity: 16) { deliver in
+        // 64 chunks of 64 drafts: enough to keep pricing while the old drafts are deleted.
+        return BackgroundProducer<[Outcome]>(capacity: 64) { deliver in
             var chunk: [Outcome] = []
             for id in plan.ids {
                 chunk.append(Self.outcome(customer: id, plan: plan, issuer: issuer))
@@ -140,35 +143,39 @@ public struct InvoiceRun {
             }
             if !chunk.isEmpty { _ = deliver(chunk) }
         }
+    }
+
+    /// Hands each draft the pricing thread built to `emit` (nothing more once
+    /// a problem is found); throws every problem at once at the end, which
+    /// aborts the caller's write.
+    private func collect(
+        _ pricing: BackgroundProducer<[Outcome]>, plan: Plan, progress: ((Int, Int) -> Void)?, timer: inout PhaseTimer,
+        emit: (Invoice) throws -> Void
+    ) throws -> Summary {
         var summary = Summary()
         summary.skippedIssued = plan.skippedIssued
         var problems: [String] = []
         var done = 0
-        do {
-            while let chunk = pricing.next() {
-                for outcome in chunk {
-                    switch outcome {
-                    case .invoice(let invoice):
-                        if problems.isEmpty { try emit(invoice) }
-                        summary.drafts += 1
-                        let figures = [invoice.subtotal, invoice.creditsTotal, invoice.taxTotal, invoice.total]
-                        if let current = summary.totals[invoice.currency] {
-                            summary.totals[invoice.currency] = try zip(current, figures).map { try $0 + $1 }
-                        } else {
-                            summary.totals[invoice.currency] = figures
-                        }
-                    case .problems(let found):
-                        problems += found
-                    case .failed(let error):
-                        throw error
+        while let chunk = pricing.next() {
+            for outcome in chunk {
+                switch outcome {
+                case .invoice(let invoice):
+                    if problems.isEmpty { try emit(invoice) }
+                    summary.drafts += 1
+                    let figures = [invoice.subtotal, invoice.creditsTotal, invoice.taxTotal, invoice.total]
+                    if let current = summary.totals[invoice.currency] {
+                        summary.totals[invoice.currency] = try zip(current, figures).map { try $0 + $1 }
+                    } else {
+                        summary.totals[invoice.currency] = figures
                     }
-                    done += 1
-                    if done % 500 == 0 { progress?(done, plan.ids.count) }
+                case .problems(let found):
+                    problems += found
+                case .failed(let error):
+                    throw error
                 }
+                done += 1
+                if done % 500 == 0 { progress?(done, plan.ids.count) }
             }
-        } catch {
-            pricing.cancel()
-            throw error
         }
         progress?(plan.ids.count, plan.ids.count)
         timer.lap("pricing and streaming")
@@ -255,18 +262,27 @@ public struct InvoiceRun {
             SELECT * FROM segments ORDER BY customer_id, tag, model
             """)
         for (name, value) in saved { try db.execute("SELECT set_config(\(name), \(value), true)") }
+        // Rows come sorted by customer, tag and model: a customer's rows are
+        // consecutive (its figures are built in locals and stored once), and
+        // so are a tag's segments, which sum into its breakdown row as they
+        // pass, in the order the invoice shows them.
         struct SegmentKey: Hashable {
-            let customer: String
             let model: String
-            let segmentStart: UTCTimestamp
+            let start: UTCTimestamp
         }
+        var customer = ""
         var segments: [SegmentKey: TokenCounts] = [:]
-        // Rows come sorted by customer, tag and model: a tag's segments are
-        // consecutive and sum into its breakdown row as they pass, in the
-        // order the invoice shows them.
-        var current: (customer: String, usage: TagUsage)?
-        func closeTag() {
-            if let current { usage.tags[current.customer, default: []].append(current.usage) }
+        var tags: [TagUsage] = []
+        func storeCustomer() {
+            guard !customer.isEmpty else { return }  // before the first row
+            var months: [BillingMonth: [UsageHour]] = [:]
+            for (key, tokens) in segments {
+                let month = BillingMonth(containing: key.start.date)
+                if month != period { usage.lateMonths.insert(month) }
+                months[month, default: []].append(UsageHour(hour: key.start, model: key.model, tokens: tokens))
+            }
+            usage.hours[customer] = months
+            usage.tags[customer] = tags
         }
         for row in rows {
             let id = try row.decode(0, as: String.self)
@@ -275,23 +291,21 @@ public struct InvoiceRun {
             let first = try row.decode(3, as: UTCTimestamp.self)
             let tokens = TokenCounts(input: try row.decode(4), cachedInput: try row.decode(5), output: try row.decode(6))
             let events = try row.decode(7, as: Int64.self)
-            if let open = current?.usage, current?.customer == id, open.tag == tag, open.model == model {
-                current = (id, TagUsage(tag: tag, model: model, tokens: open.tokens + tokens, events: open.events + events))
+            if id != customer {
+                storeCustomer()
+                (customer, segments, tags) = (id, [:], [])
+            }
+            if let last = tags.last, last.tag == tag, last.model == model {
+                tags[tags.count - 1] = TagUsage(tag: tag, model: model, tokens: last.tokens + tokens, events: last.events + events)
             } else {
-                closeTag()
-                current = (id, TagUsage(tag: tag, model: model, tokens: tokens, events: events))
+                tags.append(TagUsage(tag: tag, model: model, tokens: tokens, events: events))
             }
             // Tags of one segment may start at different hours: key the segment by its cut.
             let start = sortedCuts.last { $0 <= first } ?? first
-            let key = SegmentKey(customer: id, model: model, segmentStart: start)
+            let key = SegmentKey(model: model, start: start)
             segments[key] = (segments[key] ?? .zero) + tokens
         }
-        closeTag()
-        for (key, tokens) in segments {
-            let month = BillingMonth(containing: key.segmentStart.date)
-            if month != period { usage.lateMonths.insert(month) }
-            usage.hours[key.customer, default: [:]][month, default: []].append(UsageHour(hour: key.segmentStart, model: key.model, tokens: tokens))
-        }
+        storeCustomer()
         return usage
     }
 
