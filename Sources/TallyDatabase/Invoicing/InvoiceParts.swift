@@ -112,7 +112,7 @@ enum InvoiceParts {
         mutating func field(_ key: StaticString, _ value: String?) {
             guard let value else { return }
             self.key(key)
-            if value.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) {
+            if InvoiceJSON.needsEscapes(value) {
                 bytes.append(contentsOf: InvoiceJSON.quoted(value).utf8)
             } else {
                 bytes.append(UInt8(ascii: "\""))

@@ -144,12 +144,17 @@ public enum InvoiceJSON {
         ])
     }
 
+    /// Whether a JSON string needs any escape (a quote, a backslash or a control character).
+    public static func needsEscapes(_ text: String) -> Bool {
+        text.utf8.contains { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }
+    }
+
     /// `"…"` with JSON's escapes: quote, backslash and every control
     /// character (U+0000–U+001F); everything else, non-ASCII included, is
     /// written as itself in UTF-8. (Also what the usage rejects file writes.)
     public static func quoted(_ text: String) -> String {
         // Most strings (models, cards, dates, amounts) need no escape at all.
-        if !text.utf8.contains(where: { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }) { return "\"" + text + "\"" }
+        if !needsEscapes(text) { return "\"" + text + "\"" }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
