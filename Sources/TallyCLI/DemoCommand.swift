@@ -8,15 +8,29 @@ import TallyPostgres
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Show what Tally does, end to end, on the local database.",
+        abstract: "The main job, end to end, on the local database: a month from GPUs to invoices and margins.",
         discussion: """
-            Starts the local database if needed and applies migrations; writes a \
-            realistic month of supply data (40 sites in 15 countries, six GPU types, \
-            reserved contracts, spot buys, daily FX, ~550,000 hourly allocations of 30 \
-            open models) to out/demo/supply/, imports it, and prints what that capacity \
-            cost: by model, with the cost per 1M tokens, and by country, with idle and \
-            stranded capacity shown. Running it again re-imports the same files, which \
-            changes nothing.
+            Starts the local database if needed and applies migrations, then builds a \
+            realistic month and runs every job on it:
+
+              1. supply: 40 sites in 15 countries with their currencies and daily FX, \
+                 reserved contracts and spot buys (some preempted), hourly allocations \
+                 of 30 open models (CSV files, imported as `tally supply import` does);
+              2. blended cost per token by model, and cost by country with idle and \
+                 stranded capacity shown;
+              3. rate cards and tax rates from rates/, 200 no-commitment customers \
+                 (API-key tags, a few custom cards, EU businesses on reverse charge), \
+                 credits for a few of them;
+              4. usage events for exactly the tokens the supply served, ingested;
+              5. invoices run and finalized, exported as HTML, CSV and EN 16931 CII;
+              6. margin reports by model and by customer, reconciled with the invoices;
+              7. a sample quote with the margin in view.
+
+            Everything it writes goes under out/demo/ (or --out), and it prints where. \
+            Running it again changes nothing: the same files are generated, re-imported \
+            and found unchanged, and finalized invoices stay as they are. Use \
+            `make clean-db` for a fresh database. --customers and --events scale it up \
+            for benchmarks; --sites, --customers and --events scale it down for CI.
             """
     )
 
@@ -26,11 +40,20 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Number of sites (1-40); fewer makes a faster, smaller demo.")
     var sites = 40
 
+    @Option(help: "Number of customers.")
+    var customers = 200
+
+    @Option(help: "Usage events to generate (a target: every served model-site-hour gets at least one).")
+    var events = 1_000_000
+
     @Option(help: "Where to write the demo's files (default: <project>/out/demo).")
     var out: String?
 
-    @Option(help: "Usage events to generate and ingest.")
-    var events = 1_000_000
+    func validate() throws {
+        guard (1...40).contains(sites) else { throw ValidationError("--sites must be 1 to 40, got \(sites)") }
+        guard customers >= 1 else { throw ValidationError("--customers must be at least 1, got \(customers)") }
+        guard events >= 1 else { throw ValidationError("--events must be at least 1, got \(events)") }
+    }
 
     func run() throws {
         let target = DatabaseTarget()
@@ -39,30 +62,30 @@ struct DemoCommand: ParsableCommand {
             throw ValidationError("--month must be YYYY-MM, got '\(month)'")
         }
         let outDirectory = out.map { URL(fileURLWithPath: $0) } ?? target.paths.root.appendingPathComponent("out/demo")
+        let clock = ContinuousClock()
+        let demoStart = clock.now
 
         section("Database")
         print("PostgreSQL \(db.serverVersion / 10000).\(db.serverVersion % 100) at \(db.configuration.redactedTarget)")
         let migrations = try target.migrator().status(db)
         print("migrations: \(migrations.map { "\($0.name) (\($0.state.rawValue))" }.joined(separator: ", "))")
 
-        section("Supply: a month of GPU capacity")
+        section("Supply: a month of GPU capacity (tally supply import)")
         var generator = SupplyGenerator(month: billing)
         generator.siteCount = sites
-        let files = try generator.write(to: outDirectory.appendingPathComponent("supply"))
-        print("wrote \(files.files.count) CSV files to \(outDirectory.appendingPathComponent("supply").path) (\(files.allocationRows) allocation rows)")
-        let clock = ContinuousClock()
+        let supply = try generator.write(to: outDirectory.appendingPathComponent("supply"))
+        print("wrote \(supply.files.count) CSV files to \(outDirectory.appendingPathComponent("supply").path) (\(supply.allocationRows) allocation rows)")
         let started = clock.now
-        for summary in try SupplyImporter().importFiles(files.files, into: db) {
+        for summary in try SupplyImporter().importFiles(supply.files, into: db) {
             let name = URL(fileURLWithPath: summary.file).lastPathComponent
             print("  \(name): \(summary.rows) rows, \(summary.inserted) new, \(summary.updated) changed, \(summary.unchanged) unchanged")
         }
         print("imported in \((clock.now - started).milliseconds) ms")
 
         let (first, next) = (billing.firstDay, billing.next.firstDay)
-        let period = CostPeriod(month: billing)
         let store = SupplyStore(db)
         let costStart = clock.now
-        let ledger = try store.ledger(for: period)
+        let ledger = try store.ledger(for: CostPeriod(month: billing))
         let weights = try store.computeWeights()
         let byModel = try CostReport(ledger: ledger, by: .model, weights: weights)
         print("costed the month in \((clock.now - costStart).milliseconds) ms")
@@ -76,81 +99,130 @@ struct DemoCommand: ParsableCommand {
         print("")
         for line in CostReportRendering(report: byCountry, grouped: true).reconciliation() { print(line) }
 
-        section("Rate cards (tally rates load)")
+        section("Rate cards and tax rates (tally rates load)")
         let rates = target.paths.root.appendingPathComponent("rates").path
-        let (cards, cardProblems) = RateCardFile.parseAll(path: rates)
-        guard cardProblems.isEmpty else { throw ImportError(cardProblems) }
-        let loaded = try RateCardStore(db).load(cards)
+        let (cards, taxes) = try RatesCommand.PathOption.parse(rates)
+        let loaded = try db.transaction {
+            _ = try TaxRateStore(db).load(taxes ?? [])
+            return try RateCardStore(db).load(cards)
+        }
         print("\(loaded.cards) cards from \(rates): \(loaded.versionsAdded) versions added, \(loaded.versionsUnchanged) unchanged")
+        print("\(taxes?.count ?? 0) tax rates for \(Set((taxes ?? []).map(\.country)).count) countries from \(rates)/tax")
 
-        section("Customers (tally customers import)")
+        section("Customers (tally customers import) and credits (tally credits grant)")
         let customersFile = outDirectory.appendingPathComponent("customers.csv")
-        try Self.customersCSV().write(to: customersFile, atomically: true, encoding: .utf8)
+        try Self.customersCSV(count: customers, issuerCountry: try InvoiceCommand.issuer().country).write(to: customersFile, atomically: true, encoding: .utf8)
         let imported = try CustomerStore(db).importFile(customersFile.path)
         print("\(customersFile.path): \(imported.inserted) new, \(imported.updated) changed, \(imported.unchanged) unchanged")
+        let everyone = try CustomerStore(db).all()
+        let reverseCharge = everyone.filter { $0.taxTreatment == .reverseCharge }.count
+        let custom = everyone.filter { $0.card != "public" }.count
+        print("\(everyone.count) customers: \(reverseCharge) EU businesses on reverse charge, \(custom) on a custom card")
+        let grants = try grantDemoCredits(db, customers: everyone, month: billing)
+        print("credits: \(grants.granted) grant(s) recorded, \(grants.existing) already there")
 
-        section("Usage (tally usage ingest)")
+        section("Usage: the tokens the supply served, billed to customers (tally usage ingest)")
         let eventsFile = outDirectory.appendingPathComponent("usage-\(month).ndjson")
-        var usageGenerator = UsageGenerator(
-            month: billing, events: events, customers: try CustomerStore(db).all().map(\.id),
-            models: DemoCatalog.models.map(\.id), sites: DemoCatalog.sites.prefix(sites).map(\.id))
-        usageGenerator.duplicatePercent = 1
-        try usageGenerator.write(ndjson: eventsFile)
+        let demand = DemandGenerator(month: billing, served: supply.served, customers: everyone.map(\.id), events: events)
+        let written = try demand.write(ndjson: eventsFile)
         let ingestStart = clock.now
         let ingested = try UsageIngester(db).ingest(
             path: eventsFile.path, format: .ndjson, rejectsPath: eventsFile.path + ".rejects.ndjson")
-        print("\(eventsFile.lastPathComponent): \(ingested.lines) events, \(ingested.accepted) accepted, \(ingested.duplicates) duplicates (re-sent), \(ingested.rejected) rejected, in \((clock.now - ingestStart).milliseconds) ms")
+        print("\(eventsFile.path): \(ingested.lines) events, \(ingested.accepted) accepted, \(ingested.duplicates) duplicates (re-sent), \(ingested.rejected) rejected, in \((clock.now - ingestStart).milliseconds) ms")
+        print("\(Display.group(String(written.tokens.total))) tokens in the month, as served by the supply above")
 
-        let busiest = try db.execute(
-            "SELECT customer_id FROM usage_hourly WHERE hour >= \(billing.start) AND hour < \(billing.end) GROUP BY 1 ORDER BY sum(output_tokens) DESC, 1 LIMIT 1"
-        ).first?.decode(0, as: String.self)
-        if let busiest, let customer = try CustomerStore(db).customer(id: busiest) {
-            section("Priced month of the busiest customer (tally rate --customer \(busiest) --period \(month))")
-            let lines = try Rater(book: PriceBook(cards: try RateCardStore(db).cards()))
-                .rate(usage: try UsageStore(db).hours(customer: busiest, month: billing), card: customer.card, currency: customer.currency)
-            for line in lines.prefix(12) {
-                print("  \(line.model) \(line.tokenClass.rawValue): \(Display.group(String(line.quantity))) tokens × \(line.unitPricePerMillion) per 1M = \(line.amount)")
-            }
-            if lines.count > 12 { print("  … \(lines.count - 12) more lines") }
-            print("  subtotal \(try lines.map(\.amount).sum(in: customer.currency))")
-        }
+        section("Invoices (tally invoice run / finalize / export --period \(month))")
+        let invoiceFolder = outDirectory.appendingPathComponent("invoices").path
+        let samples = try runInvoices(db, month: billing, folder: invoiceFolder)
+        for line in samples { print(line) }
 
-        section("Market reference prices (tally market import / show)")
+        section("Market reference prices (tally market import)")
         let marketFile = target.paths.root.appendingPathComponent("data/litellm-model-prices-1.110.2.json").path
         let (market, _) = try MarketPriceStore.parse(path: marketFile)
         try MarketPriceStore(db).replace(with: market, source: "litellm-model-prices-1.110.2.json")
-        let book = PriceBook(cards: try RateCardStore(db).cards())
-        for model in ["llama-3.3-70b-instruct", "deepseek-v3", "qwen-2.5-72b-instruct"] {
-            let offers = try MarketPriceStore(db).prices(model: model).map(\.output).sorted()
-            let ours = try book.price(card: "public", model: model, tokenClass: .output, at: billing.end.adding(microseconds: -1))
-            guard let low = offers.first, let high = offers.last, let ours else { continue }
-            print("  \(model): our output \(ours.price.bands[0].pricePerMillion) per 1M; market \(low) to \(high) across \(offers.count) offers")
-        }
+        print("\(market.count) priced chat models from \(Set(market.map(\.provider)).count) providers")
 
-        section("Exact money")
-        let tenth = try ExactDecimal(parsing: "0.1")
-        print("0.1 added ten times = \(try Array(repeating: tenth, count: 10).sum()) (a binary float gives 0.9999999999999999)")
-        let line = Money(try ExactDecimal(1_234_567_891) * ExactDecimal(parsing: "0.125") .divided(by: ExactDecimal(1_000_000), rounding: .halfAwayFromZero), .usd)
-        print("1,234,567,891 tokens at 0.125 USD per 1M = \(line), an invoice line of \(line.rounded(.halfAwayFromZero))")
-
-        print("\nOutputs: \(outDirectory.path). Try: tally cost --from \(first) --to \(next) --by site --format csv")
+        print("\nDemo finished in \((clock.now - demoStart).milliseconds / 1000) s. Outputs in \(outDirectory.path):")
+        print("  supply/     the month's supply data (CSV)")
+        print("  usage-\(month).ndjson  the usage events")
+        print("  invoices/   every invoice as HTML, EN 16931 CII (XML), and one CSV for accounting")
+        print("Try: tally invoice show INV-\(billing.firstDay.year)-000001 --format text")
     }
 
-    /// 200 demo customers: most on the public card, a few on Northwind's
+    /// Startup credits for every 20th customer, one of them expiring at the
+    /// end of the month; recorded once (a rerun finds them and adds nothing).
+    private func grantDemoCredits(_ db: PostgresConnection, customers: [Customer], month: BillingMonth) throws -> (granted: Int, existing: Int) {
+        let reason = "startup programme (demo)"
+        let store = CreditStore(db)
+        var granted = 0
+        var existing = 0
+        for (i, customer) in customers.enumerated() where i % 20 == 3 {
+            if try store.ledger(customer: customer.id, asOf: month.lastDay).contains(where: { $0.kind == .grant && $0.note.hasPrefix(reason) }) {
+                existing += 1
+                continue
+            }
+            let expires = i % 40 == 3 ? month.lastDay : try CivilDate(year: month.firstDay.year + 1, month: 3, day: 31)
+            let amount = Money(ExactDecimal(i % 3 == 0 ? 5_000 : 500), customer.currency)
+            try store.grant(customer: customer.id, amount: amount, expiresOn: expires, reason: reason, grantedOn: month.firstDay)
+            granted += 1
+        }
+        return (granted, existing)
+    }
+
+    /// Runs and finalizes the month's invoices and exports them; returns
+    /// lines for the demo's output.
+    private func runInvoices(_ db: PostgresConnection, month: BillingMonth, folder: String) throws -> [String] {
+        let issuer = try InvoiceCommand.issuer()
+        var lines: [String] = []
+        let clock = ContinuousClock()
+        let started = clock.now
+        let summary = try InvoiceRun(db, issuer: issuer).run(period: month)
+        lines.append("run: \(summary.customers) customers, \(summary.drafts) drafts, \(summary.skippedIssued) issued invoices left as they are, in \((clock.now - started).milliseconds) ms")
+        for (currency, figures) in summary.totals.sorted(by: { $0.key < $1.key }) {
+            let f = figures.map { Display.amount($0.amount, currency, grouped: true) }
+            lines.append("  \(currency): subtotal \(f[0]), credits \(f[1]), tax \(f[2]), total \(f[3])")
+        }
+        let numbers = try InvoiceStore(db).finalize(period: month, issuer: issuer, issueDate: month.next.firstDay)
+        if let firstNumber = numbers.first, let lastNumber = numbers.last {
+            lines.append("finalized \(numbers.count): \(firstNumber) … \(lastNumber), issued \(month.next.firstDay)")
+        } else {
+            lines.append("finalize: nothing left to finalize (the month was finalized by an earlier run)")
+        }
+        let store = InvoiceStore(db)
+        let invoices = try store.invoices(period: month)
+        var files: [String] = []
+        for format in [InvoiceCommand.Format.html, .cii, .csv] {
+            files += try InvoiceDocuments.export(invoices, store: store, period: month, format: format, to: folder)
+        }
+        for invoice in invoices { try invoice.verify() }
+        lines.append("exported \(files.count) files to \(folder); every total recomputed from its lines: ok")
+        let standard = invoices.first { $0.customer.taxTreatment == .standard && !($0.taxes.first?.percent.isZero ?? true) }
+        let reverse = invoices.first { $0.customer.taxTreatment == .reverseCharge }
+        let credited = invoices.first { !$0.credits.isEmpty }
+        for (label, invoice) in [("with VAT", standard), ("reverse charge", reverse), ("with credits", credited)] {
+            guard let invoice else { continue }
+            let name = invoice.name.replacingOccurrences(of: "/", with: "-")
+            lines.append("  sample \(label): \(folder)/\(name).html and .xml (\(invoice.customer.name), total \(invoice.total))")
+        }
+        return lines
+    }
+
+    /// The demo customers: most on the public card, a few on Northwind's
     /// override card, EU businesses with VAT ids on reverse charge.
-    static func customersCSV() -> String {
+    static func customersCSV(count: Int, issuerCountry: String) -> String {
         var random = SeededRandom(seed: 200)
         let countries = ["US", "US", "US", "GB", "DE", "FR", "NL", "SE", "CA", "JP", "SG", "IN", "AU", "CH", "IE", "ES"]
         let words = ["Acme", "Blue", "Cedar", "Delta", "Echo", "Fjord", "Granite", "Harbor", "Iris", "Juniper", "Kite", "Lumen",
                      "Maple", "Nimbus", "Onyx", "Pixel", "Quartz", "Rover", "Sierra", "Tidal"]
         let kinds = ["AI", "Labs", "Systems", "Analytics", "Robotics", "Health", "Legal", "Search", "Code", "Voice"]
         var text = "id,name,billing_email,country,vat_id,tax_treatment,currency,card\n"
-        for i in 1...200 {
+        for i in 1...count {
             let name = "\(words[(i * 7) % words.count]) \(kinds[(i * 3) % kinds.count]) \(i)"
             let id = name.lowercased().replacingOccurrences(of: " ", with: "-")
             let country = countries[Int.random(in: 0..<countries.count, using: &random)]
             let eu = Customer.euCountries.contains(country)
-            let business = eu && Int.random(in: 0..<4, using: &random) > 0
+            // Reverse charge is for EU businesses outside the issuer's country (NL).
+            let business = eu && country != issuerCountry && Int.random(in: 0..<4, using: &random) > 0
             let vat = business ? "\(country)\(Int.random(in: 100_000_000...999_999_999, using: &random))" : ""
             let card = i % 25 == 0 ? "northwind-labs" : "public"
             text += "\(id),\(name),billing@\(id).example,\(country),\(vat),\(business ? "reverse_charge" : "standard"),USD,\(card)\n"

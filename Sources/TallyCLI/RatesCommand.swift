@@ -24,6 +24,10 @@ struct RatesCommand: ParsableCommand {
         /// given (nil for a single card file), validated together: every
         /// problem of both is thrown at once.
         func parsed() throws -> (cards: [RateCardFile.Parsed], taxes: [TaxRate]?) {
+            try Self.parse(resolved)
+        }
+
+        static func parse(_ resolved: String) throws -> (cards: [RateCardFile.Parsed], taxes: [TaxRate]?) {
             let (cards, cardProblems) = RateCardFile.parseAll(path: resolved)
             var taxes: [TaxRate]?
             var problems = cardProblems

@@ -35,6 +35,9 @@ public struct TokenCounts: Hashable, Sendable {
 
     public var isZero: Bool { input == 0 && cachedInput == 0 && output == 0 }
 
+    /// All classes together (volumes, not weighted).
+    public var total: Int64 { input + cachedInput + output }
+
     public static func + (lhs: TokenCounts, rhs: TokenCounts) -> TokenCounts {
         TokenCounts(
             input: lhs.input + rhs.input, cachedInput: lhs.cachedInput + rhs.cachedInput,
