@@ -209,6 +209,20 @@ public struct InvoiceRun {
         }
     }
 
+    /// The price segment of a rollup row's hour, as an expression. The
+    /// month's own hours (nearly every row) take one comparison per version
+    /// change inside the month, usually none or one; only late usage of
+    /// earlier months pays for `width_bucket` over every cut. Segment numbers
+    /// are only compared for equality, never decoded.
+    static func segmentKey(period: BillingMonth, cuts: [UTCTimestamp]) -> SQL {
+        var key: SQL = "CASE"
+        let inMonth = cuts.filter { $0 > period.start && $0 < period.end }
+        for (i, cut) in inMonth.enumerated().reversed() {
+            key = "\(key) WHEN hour >= \(cut) THEN \(i + 1)"
+        }
+        return "\(key) WHEN hour >= \(period.start) THEN 0 ELSE -width_bucket(hour, \(cuts)::timestamptz[]) END"
+    }
+
     struct BilledKey: Hashable {
         let customer: String
         let month: BillingMonth
@@ -224,8 +238,8 @@ public struct InvoiceRun {
 
     /// One scan of the rollup rows billed in `period`, hash-aggregated per
     /// customer, model, tag and *price segment*: the run of hours between two
-    /// version changes of any card or month starts (`width_bucket` over the
-    /// sorted change times). All hours of a segment have the same prices and
+    /// version changes of any card or month starts (see ``segmentKey``).
+    /// All hours of a segment have the same prices and
     /// the same usage month, so its sum prices exactly like its hours would,
     /// graduated tiers included. Rating sums the tags of a segment; the
     /// breakdown sums the segments of a tag.
@@ -258,7 +272,7 @@ public struct InvoiceRun {
                        sum(input_tokens)::bigint, sum(cached_input_tokens)::bigint, sum(output_tokens)::bigint, sum(events)::bigint
                 FROM usage_hourly
                 WHERE billing_month = \(period.firstDay) AND (\(customer)::text IS NULL OR customer_id = \(customer))
-                GROUP BY customer_id, model, tag, width_bucket(hour, \(sortedCuts)::timestamptz[]))
+                GROUP BY customer_id, model, tag, \(Self.segmentKey(period: period, cuts: sortedCuts)))
             SELECT * FROM segments ORDER BY customer_id, tag, model
             """)
         for (name, value) in saved { try db.execute("SELECT set_config(\(name), \(value), true)") }
