@@ -1,8 +1,9 @@
 import TallyCore
 
 /// The demo world: 40 data centers in 15 countries, six GPU types, thirty
-/// open models. Prices follow the public anchors in docs/demo-data.md
-/// (reserved H100 about $2.0–2.8 per GPU-hour, spot 40–60% of on-demand).
+/// open models. Prices and throughputs follow public anchors (listed in
+/// docs/demo.md): reserved H100 about $2.0–2.8 per GPU-hour, spot 40–60% of
+/// on-demand.
 public enum DemoCatalog {
     public struct Country: Sendable {
         public let code: String
