@@ -52,15 +52,25 @@ public struct QuoteVolume: Hashable, Sendable, Codable {
         }
     }
 
-    /// A whole, non-negative token count: `2000000000`, `2e9`, `2.5e9`, `2_000_000_000` is refused.
+    /// A whole, non-negative token count: `2000000000`, `2e9`, `2.5e9`; the
+    /// error names `field` and the text.
     public static func count(_ text: String, field: String) throws(QuoteError) -> Int64 {
-        guard let value = try? ExactDecimal(parsing: text, allowExponent: true) else {
-            throw QuoteError(.invalidInput, "\(field) = '\(text)': not a number (write 2000000000 or 2e9)")
+        do {
+            return try count(text)
+        } catch {
+            throw QuoteError(.invalidInput, "\(field) = '\(text)': \(error.message)")
         }
-        guard !value.isNegative else { throw QuoteError(.invalidInput, "\(field) = '\(text)': a token count cannot be negative") }
-        guard value.isInteger else { throw QuoteError(.invalidInput, "\(field) = '\(text)': not a whole number of tokens") }
+    }
+
+    /// The same, with the bare reason as the error (callers add where).
+    public static func count(_ text: String) throws(QuoteError) -> Int64 {
+        guard let value = try? ExactDecimal(parsing: text, allowExponent: true) else {
+            throw QuoteError(.invalidInput, "not a number (write 2000000000 or 2e9)")
+        }
+        guard !value.isNegative else { throw QuoteError(.invalidInput, "a token count cannot be negative") }
+        guard value.isInteger else { throw QuoteError(.invalidInput, "not a whole number of tokens") }
         guard let whole = value.integerPart, let count = Int64(exactly: whole) else {
-            throw QuoteError(.invalidInput, "\(field) = '\(text)': too many tokens")
+            throw QuoteError(.invalidInput, "too many tokens")
         }
         return count
     }
