@@ -38,6 +38,7 @@ public struct QuoteAcceptance {
     }
 
     public func accept(id: String, customer requested: String? = nil, effective: UTCTimestamp? = nil, now: UTCTimestamp = .now) throws -> Result {
+        let now = UTCTimestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - now.microsecondsSinceEpoch % 1_000_000)
         let quotes = QuoteStore(db)
         guard let record = try quotes.record(id: id, now: now) else {
             throw QuoteError(.notFound, "no quote \(id) (see tally quote list)")
