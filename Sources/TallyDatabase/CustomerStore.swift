@@ -142,6 +142,23 @@ public struct CustomerStore {
         }
     }
 
+    /// Puts a customer on a rate card (an accepted quote's custom card).
+    /// The card must exist and be in the customer's currency: a customer is
+    /// billed in its card's currency.
+    public func assignCard(customer id: String, card: String) throws {
+        guard let customer = try customer(id: id) else {
+            throw ImportError([ImportProblem(file: "customers", line: nil, column: "id", value: id, "no such customer")])
+        }
+        guard let currency = try db.execute("SELECT currency FROM rate_cards WHERE id = \(card)").first?.decode(0, as: Currency.self) else {
+            throw ImportError([ImportProblem(file: "customers", line: nil, column: "card", value: card, "no such rate card")])
+        }
+        guard currency == customer.currency else {
+            throw ImportError([ImportProblem(file: "customers", line: nil, column: "card", value: card,
+                "is in \(currency.code); customer '\(id)' is billed in \(customer.currency.code)")])
+        }
+        try db.execute("UPDATE customers SET card_id = \(card) WHERE id = \(id)")
+    }
+
     public func all() throws -> [Customer] {
         try read("SELECT id, name, billing_email, country, vat_id, tax_treatment, currency, card_id FROM customers ORDER BY id")
     }

@@ -1,0 +1,105 @@
+import Foundation
+import TallyCore
+import TallyDatabase
+
+/// A quote for people (aligned table with its basis, flags and floor
+/// verdict) and for tools (JSON, full precision, decimals as strings).
+///
+/// Display rounds once, half away from zero: amounts to the currency's minor
+/// unit, prices per 1M to 6 places, margin % to one place. Unknown costs
+/// print as `unknown`, never as zero.
+struct QuoteText {
+    let quote: Quote
+    var status: Quote.Status?
+    var stored = true
+
+    func per1M(_ value: ExactDecimal?) -> String {
+        value.map { Display.number($0, places: 6, grouped: false) } ?? "unknown"
+    }
+
+    func amount(_ value: ExactDecimal?, grouped: Bool = true) -> String {
+        value.map { Display.amount($0, quote.currency, grouped: grouped) } ?? "unknown"
+    }
+
+    func percent(_ figures: QuoteFigures) -> String {
+        if figures.costUnknown { return "unknown" }
+        return figures.marginPercent.map { Display.number($0, places: 1, grouped: false) + "%" } ?? "-"
+    }
+
+    func tokens(_ n: Int64) -> String { Display.group(String(n)) }
+
+    /// "list + 10% off + own prices m output 2.00".
+    var basisText: String {
+        var text = "card \(quote.basis.card)"
+        if let d = quote.basis.discountPercent { text += ", \(d)% off" }
+        if !quote.basis.prices.isEmpty {
+            text += ", own prices " + quote.basis.prices.map { "\($0.model) \($0.tokenClass.rawValue) \($0.pricePerMillion)" }.joined(separator: ", ")
+        }
+        return text
+    }
+
+    var costBasisText: String {
+        let b = quote.costBasis
+        var text = "cost basis: fully loaded blended cost per token, \(b.firstDay) – \(b.lastDay) (\(b.days) days), "
+            + "\(Display.number(b.usedGPUHours, places: 2, grouped: true)) GPU-hours, \(tokens(b.tokens)) tokens, in \(b.reportingCurrency)"
+        if let c = b.conversion { text += "; converted to \(c.to) at \(c.description)" }
+        return text
+    }
+
+    func table() -> String {
+        var out: [String] = []
+        let who = quote.customer.map { "customer \($0)" } ?? "prospect \(quote.prospect ?? "")"
+        let id = quote.id ?? "(not stored)"
+        out.append("Quote \(id) for \(who), \(quote.currency)\(status.map { ", \($0.rawValue)" } ?? "")")
+        out.append("made \(quote.createdAt), valid until \(quote.expiresAt)")
+        out.append("priced with \(basisText), prices in force at \(quote.pricedAt); monthly volumes, tiers applied")
+        out.append(costBasisText)
+        if let m = quote.marketConversion { out.append("market prices (USD) converted to \(m.to) at \(m.description)") }
+        out.append("")
+        var rows: [[String]] = []
+        for model in quote.models {
+            for line in quote.lines where line.model == model.model {
+                let market = line.market
+                rows.append([
+                    line.model, line.tokenClass.rawValue, tokens(line.tokens), amount(line.price.amount), per1M(line.effectivePerMillion),
+                    per1M(line.costPerMillion), amount(line.cost), amount(line.figures.margin), percent(line.figures),
+                    market.map { "\(per1M($0.min)) / \(per1M($0.median)) / \(per1M($0.max)) (\($0.offers))" } ?? "no market data",
+                    line.marketPosition?.rawValue ?? "-",
+                ])
+            }
+            let f = model.figures
+            rows.append([model.model, "all", tokens(model.tokens), amount(f.price), "", "", amount(f.cost), amount(f.margin), percent(f), "", ""])
+        }
+        let t = quote.total
+        rows.append(["total", "", tokens(quote.models.reduce(0) { $0 + $1.tokens }), amount(t.price), "", "", amount(t.cost), amount(t.margin), percent(t), "", ""])
+        out.append(TabularOutput(
+            header: ["model", "class", "tokens", "monthly price", "per 1M", "cost per 1M", "cost", "margin", "margin %",
+                     "market min / median / max per 1M (offers)", "position"],
+            rows: rows, textColumns: [0, 1, 9, 10]).table())
+        out.append("")
+        for model in quote.models where model.figures.costUnknown {
+            out.append("\(model.model): cost unknown (\(quote.costBasis.unknownReason)); margin unknown")
+        }
+        for flag in quote.flags { out.append("!! \(flag)") }
+        if quote.flags.isEmpty {
+            out.append("floor \(quote.floorPercent)%: ok, every model and the total at or above it, no price below cost")
+        } else {
+            out.append("floor \(quote.floorPercent)%: NOT MET (\(quote.flags.count) flag(s))")
+        }
+        if !stored { out.append("not stored") }
+        return out.joined(separator: "\n")
+    }
+
+    struct JSONForm: Encodable {
+        let quote: Quote
+        let status: String?
+        let stored: Bool
+        let failsFloor: Bool
+    }
+
+    func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(JSONForm(quote: quote, status: status?.rawValue, stored: stored, failsFloor: quote.failsFloor)), as: UTF8.self)
+    }
+}

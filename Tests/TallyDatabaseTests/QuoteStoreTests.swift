@@ -1,0 +1,202 @@
+import Foundation
+import Testing
+import TallyCore
+import TallyDatabase
+import TallyPostgres
+import TallyTesting
+
+/// Quotes against PostgreSQL: cost basis from the supply tables, storage,
+/// ids, status and expiry, acceptance writing the customer's card file, and
+/// an invoice priced by that card afterwards.
+@Suite("Quotes in the database")
+struct QuoteStoreTests {
+    static let list = """
+        card: list
+        currency: USD
+        versions:
+          - effective_from: 2026-10-01T00:00:00Z
+            models:
+              m:
+                input: 1.00
+                cached_input: 0.10
+                output:
+                  tiers: graduated
+                  bands:
+                    - { up_to: 1000000, price: 2.00 }
+                    - { up_to: 5000000, price: 1.50 }
+                    - { price: 1.00 }
+              v:
+                output: 0.60
+        """
+    /// One GPU-hour for 20.00 USD used by m with 10M input and 10M output tokens:
+    /// m costs 0.40 / 0.04 / 1.60 per 1M (weights 1 / 0.1 / 4).
+    static let supply: [String: String] = [
+        "sites.csv": "id,provider,country,currency\nus-east,Acme,US,USD\n",
+        "gpu_types.csv": "id,memory_gb,description\nH100,80,\n",
+        "contracts.csv": "id,site_id,gpu_type_id,gpu_count,starts_at,ends_at,price_per_gpu_hour,upfront_fee\nr1,us-east,H100,1,2026-11-10T00:00:00Z,2026-11-10T01:00:00Z,20.00,0\n",
+        "allocations.csv": "hour,site_id,gpu_type_id,model,gpus_used,input_tokens,cached_input_tokens,output_tokens\n2026-11-10T00:00:00Z,us-east,H100,m,1,10000000,0,10000000\n",
+    ]
+    static let customers = """
+        id,name,billing_email,country,vat_id,tax_treatment,currency,card
+        acme,Acme AI,billing@acme.ai,US,,standard,USD,list
+        """
+    static let taxes = "tax_rates:\n  - { country: US, effective_from: 2000-01-01, percent: 0, name: Sales tax }\n"
+    static func t(_ s: String) -> UTCTimestamp { try! UTCTimestamp(parsing: s) }
+    static func d(_ s: String) -> ExactDecimal { try! ExactDecimal(parsing: s) }
+    static let nov14 = try! CivilDate(parsing: "2026-11-14")
+
+    func withData<T>(_ body: (ConnectionPool, TemporaryFiles) async throws -> T) async throws -> T {
+        var files = Self.supply
+        files["rates/list.yaml"] = Self.list
+        files["customers.csv"] = Self.customers
+        files["tax.yaml"] = Self.taxes
+        let temp = try TemporaryFiles(files)
+        defer { temp.remove() }
+        return try await TestDatabase.withSchema { pool, _ in
+            try await pool.withConnection { db in
+                _ = try SupplyImporter().importFiles(["sites.csv", "gpu_types.csv", "contracts.csv", "allocations.csv"].map(temp.path), into: db)
+                let (cards, problems) = RateCardFile.parseAll(path: temp.path("rates"))
+                #expect(problems.isEmpty)
+                _ = try RateCardStore(db).load(cards)
+                try TaxRateStore(db).load(TaxRateFile.parseAll(path: temp.path("tax.yaml")).rates)
+                _ = try CustomerStore(db).importFile(temp.path("customers.csv"))
+            }
+            return try await body(pool, temp)
+        }
+    }
+
+    static let m = QuoteVolume(model: "m", tokens: TokenCounts(input: 3_000_000, cachedInput: 500_000, output: 6_000_000))
+
+    @Test func aQuoteIsPricedFromTheTrailingCostsStoredAndListed() async throws {
+        try await withData { pool, _ in
+            try await pool.withConnection { db in
+                let now = Self.t("2026-11-14T09:30:00Z")
+                let made = try QuoteMaker(db).make(.init(prospect: "Globex", volumes: [Self.m, QuoteVolume(model: "v", tokens: TokenCounts(output: 1_000_000))],
+                                                         card: "list", asOf: Self.nov14), now: now)
+                // Window: the 30 days before 2026-11-14, with the one GPU-hour.
+                #expect(made.costBasis.firstDay.description == "2026-10-15" && made.costBasis.lastDay.description == "2026-11-13")
+                #expect(made.costBasis.usedGPUHours == 1 && made.costBasis.tokens == 20_000_000)
+                #expect(made.lines.map(\.price.amount) == [3, Self.d("0.05"), 9, Self.d("0.6")])
+                #expect(made.models[0].figures.cost == Self.d("10.82"))
+                #expect(made.models[1].figures.cost == nil, "v has no cost history")
+                #expect(made.flags.map(\.kind) == [.belowCost, .belowFloor, .unverified, .unverified])
+                #expect(made.pricedAt == Self.nov14.startOfDay && made.prospect == "Globex")
+                let store = QuoteStore(db)
+                let first = try store.save(made)
+                let second = try store.save(made)
+                #expect(first.id == "Q-2026-000001" && second.id == "Q-2026-000002")
+                let record = try #require(try store.record(id: "Q-2026-000001", now: now))
+                #expect(record.quote == first && record.status == .open)
+                #expect(try store.list(status: .open, now: now).map(\.quote.id) == ["Q-2026-000001", "Q-2026-000002"])
+                // 30 days later both have expired.
+                let later = Self.t("2026-12-14T09:30:00Z")
+                #expect(try store.list(status: .expired, now: later).count == 2 && store.list(status: .open, now: later).isEmpty)
+                #expect(try store.record(id: "Q-2026-999999") == nil)
+            }
+        }
+    }
+
+    @Test func anUnknownCustomerOrCardIsRefused() async throws {
+        try await withData { pool, _ in
+            try await pool.withConnection { db in
+                #expect(throws: QuoteError.self) { try QuoteMaker(db).make(.init(customer: "nobody", volumes: [Self.m], asOf: Self.nov14)) }
+                #expect(throws: QuoteError.self) { try QuoteMaker(db).make(.init(prospect: "p", volumes: [Self.m], card: "nope", asOf: Self.nov14)) }
+            }
+        }
+    }
+
+    @Test func acceptanceWritesTheCardAndTheNextInvoiceIsPricedByIt() async throws {
+        try await withData { pool, temp in
+            try await pool.withConnection { db in
+                let now = Self.t("2026-11-14T09:30:00Z")
+                // acme is on "list": 10% off it, and m output at 2.00 flat.
+                let quote = try QuoteStore(db).save(try QuoteMaker(db).make(.init(
+                    customer: "acme", volumes: [Self.m], discountPercent: 10, prices: try QuotePrice.parse("m:output=2.00"),
+                    asOf: Self.nov14), now: now))
+                #expect(quote.basis.card == "list" && quote.flags.isEmpty)
+                let accept = QuoteAcceptance(db, ratesDirectory: temp.path("rates"))
+                let result = try accept.accept(id: quote.id!, effective: Self.t("2026-11-15T00:00:00Z"), now: now)
+                #expect(result.created && result.card == "acme" && result.file == temp.path("rates/custom/acme.yaml"))
+                // The file reads back as a card: list's prices until the quote, then the quote's.
+                let (cards, problems) = RateCardFile.parseAll(path: temp.path("rates"))
+                #expect(problems.isEmpty)
+                let card = try #require(cards.first { $0.card.id == "acme" }?.card)
+                #expect(card.base == "list" && card.versions.map(\.effectiveFrom) == [Self.t("2026-10-01T00:00:00Z"), Self.t("2026-11-15T00:00:00Z")])
+                #expect(card.versions[0].discountPercent == 0 && card.versions[1].discountPercent == 10)
+                #expect(card.versions[1].prices == ["m": [.output: .flat(2)]])
+                #expect(try CustomerStore(db).customer(id: "acme")?.card == "acme")
+                #expect(try QuoteStore(db).record(id: quote.id!, now: now)?.status == .accepted)
+                // Twice is refused.
+                #expect(throws: QuoteError.self) { try accept.accept(id: quote.id!, now: now) }
+
+                // November: 1M input + 1M output before the quote's version, the same after.
+                try temp.write("nov.ndjson", [
+                    Self.event("e1", "2026-11-02T10:00:00Z", input: 1_000_000, output: 1_000_000),
+                    Self.event("e2", "2026-11-20T10:00:00Z", input: 1_000_000, output: 1_000_000),
+                ].joined(separator: "\n"))
+                _ = try UsageIngester(db).ingest(path: temp.path("nov.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                try InvoiceRun(db, issuer: Self.issuer).run(period: try BillingMonth(parsing: "2026-11"))
+                let invoice = try InvoiceStore(db).invoice(named: "acme/2026-11")
+                #expect(invoice.lines.map { "\($0.tokenClass.rawValue) \($0.source.card)@\($0.source.version.date) \($0.quantity) @\($0.unitPricePerMillion) = \($0.amount.amount)" } == [
+                    "input acme@2026-10-01 1000000 @1 = 1",
+                    "input acme@2026-11-15 1000000 @0.9 = 0.9",
+                    "output acme@2026-10-01 1000000 @2 = 2",
+                    "output acme@2026-11-15 1000000 @2 = 2",
+                ])
+                #expect(invoice.subtotal.amount == Self.d("5.90"))
+
+                // A second quote appends a version to the same file.
+                let again = try QuoteStore(db).save(try QuoteMaker(db).make(.init(
+                    customer: "acme", volumes: [Self.m], card: "list", discountPercent: 15, asOf: Self.nov14), now: now))
+                let second = try accept.accept(id: again.id!, effective: Self.t("2026-12-01T00:00:00Z"), now: now)
+                #expect(!second.created)
+                let text = try String(contentsOfFile: second.file, encoding: .utf8)
+                #expect(text.contains("from quote \(quote.id!)") && text.contains("from quote \(again.id!)"))
+                #expect(RateCardFile.parse(path: second.file).cards.first?.card.versions.count == 3)
+            }
+        }
+    }
+
+    @Test func prospectsNeedACustomerAndExpiredQuotesAreRefused() async throws {
+        try await withData { pool, temp in
+            try await pool.withConnection { db in
+                let now = Self.t("2026-11-14T09:30:00Z")
+                let quote = try QuoteStore(db).save(try QuoteMaker(db).make(.init(prospect: "Globex", volumes: [Self.m], card: "list", asOf: Self.nov14), now: now))
+                let accept = QuoteAcceptance(db, ratesDirectory: temp.path("rates"))
+                #expect { try accept.accept(id: quote.id!, now: now) } throws: { "\($0)".contains("--customer") }
+                #expect { try accept.accept(id: quote.id!, customer: "ghost", now: now) } throws: { "\($0)".contains("no customer 'ghost'") }
+                #expect { try accept.accept(id: quote.id!, customer: "acme", now: Self.t("2026-12-20T00:00:00Z")) } throws: { "\($0)".contains("expired") }
+                #expect(!FileManager.default.fileExists(atPath: temp.path("rates/custom/acme.yaml")), "nothing written")
+                #expect(try CustomerStore(db).customer(id: "acme")?.card == "list")
+                // The prospect's quote, accepted in time for acme: next whole hour.
+                let result = try accept.accept(id: quote.id!, customer: "acme", now: now)
+                #expect(result.effectiveFrom == Self.t("2026-11-14T10:00:00Z"))
+            }
+        }
+    }
+
+    @Test func aVolumesFileIsReadStrictly() throws {
+        let temp = try TemporaryFiles([
+            "good.csv": "model,input,cached_input,output\nm,2e9,0,5e8\nv,0,0,1000\n",
+            "bad.csv": "model,input,cached_input,output\nm,2.5,0,1\nm,1,0,1\nx,-1,0,0\n",
+        ])
+        defer { temp.remove() }
+        #expect(try QuoteVolumesFile.read(path: temp.path("good.csv")) == [
+            QuoteVolume(model: "m", tokens: TokenCounts(input: 2_000_000_000, output: 500_000_000)),
+            QuoteVolume(model: "v", tokens: TokenCounts(output: 1000)),
+        ])
+        #expect { try QuoteVolumesFile.read(path: temp.path("bad.csv")) } throws: { error in
+            let text = "\(error)"
+            return text.contains("bad.csv:2: input '2.5': not a whole number") && text.contains("bad.csv:3: model 'm': already given at line 2")
+                && text.contains("bad.csv:4: input '-1': a token count cannot be negative")
+        }
+    }
+
+    static func event(_ id: String, _ at: String, input: Int = 0, output: Int = 0) -> String {
+        #"{"id":"\#(id)","customer":"acme","model":"m","timestamp":"\#(at)","input_tokens":\#(input),"cached_input_tokens":0,"output_tokens":\#(output),"site":"us-east","tag":""}"#
+    }
+
+    static let issuer = Issuer(
+        id: "TEST", name: "Tally Compute B.V.", street: "Keizersgracht 1", city: "Amsterdam", postcode: "1015 CJ", country: "NL",
+        vatID: "NL859123456B01", email: "billing@tally.example", paymentTermsDays: 30, iban: "NL91ABNA0417164300", bic: "ABNANL2A")
+}
