@@ -142,11 +142,33 @@ struct DemoCommand: ParsableCommand {
         try MarketPriceStore(db).replace(with: market, source: "litellm-model-prices-1.110.2.json")
         print("\(market.count) priced chat models from \(Set(market.map(\.provider)).count) providers")
 
+        let asOf = billing.next.firstDay
+        section("A sample quote (tally quote --prospect \"\(Self.prospect)\" --volume … --discount 10% --as-of \(asOf))")
+        try sampleQuote(db, asOf: asOf)
+
         print("\nDemo finished in \((clock.now - demoStart).milliseconds / 1000) s. Outputs in \(outDirectory.path):")
         print("  supply/     the month's supply data (CSV)")
         print("  usage-\(month).ndjson  the usage events")
         print("  invoices/   every invoice as HTML, EN 16931 CII (XML), and one CSV for accounting")
         print("Try: tally invoice show INV-\(billing.firstDay.year)-000001 --format text")
+    }
+
+    static let prospect = "Globex Research (demo)"
+
+    /// A prospect asking for two large models at 10% off the public card,
+    /// costed on the demo month. Stored once: a rerun shows the stored quote.
+    private func sampleQuote(_ db: PostgresConnection, asOf: CivilDate) throws {
+        let store = QuoteStore(db)
+        if let stored = try store.list().first(where: { $0.quote.prospect == Self.prospect }) {
+            print(QuoteText(quote: stored.quote, status: stored.status).table())
+            return
+        }
+        let volumes = try ["llama-3.3-70b-instruct:input=60e9,cached=15e9,output=12e9", "deepseek-v3:input=20e9,cached=5e9,output=4e9",
+                           "qwen-3-32b:input=40e9,output=9e9"].map { try QuoteVolume(parsing: $0) }
+        let options = QuoteMaker.Options(
+            prospect: Self.prospect, volumes: volumes, discountPercent: 10, asOf: asOf)
+        let quote = try store.save(try QuoteMaker(db).make(options))
+        print(QuoteText(quote: quote, status: .open).table())
     }
 
     /// Startup credits for every 20th customer, one of them expiring at the
