@@ -94,7 +94,7 @@ public struct InvoiceRun {
         let taxes: TaxTable
     }
 
-    private func prepare(period: BillingMonth, customer only: String?, timer: inout PhaseTimer) throws -> Plan {
+    func prepare(period: BillingMonth, customer only: String?, timer: inout PhaseTimer) throws -> Plan {
         let customers = Dictionary(uniqueKeysWithValues: try CustomerStore(db).all().map { ($0.id, $0) })
         let issued = Set(try db.execute(
             """

@@ -1,0 +1,113 @@
+import TallyCore
+import TallyPostgres
+
+/// Reads what a month's margin report is computed from (``MarginFacts``),
+/// in one repeatable-read snapshot so revenue, usage and cost agree.
+///
+/// - cost: the cost engine's ledger of the month (``SupplyStore/ledger(for:)``);
+/// - revenue: the invoice lines of the period's invoices that are not void,
+///   summed per customer, model and class in SQL (`json_to_recordset` over
+///   `invoices.lines`), with the headers' subtotals read separately so the
+///   report can check they agree;
+/// - customers with usage billed in the period and no invoice row: priced as
+///   the invoice run would (``InvoiceRun/preview(period:excluding:)``), nothing written;
+/// - served tokens per customer, model, site and UTC day from `usage_hourly`.
+public struct MarginStore {
+    let db: PostgresConnection
+
+    public init(_ db: PostgresConnection) {
+        self.db = db
+    }
+
+    /// `issuer` is asked for only when some customer has to be rated (the
+    /// rating builds the invoice the run would, which names its issuer).
+    public func facts(for period: BillingMonth, issuer: () throws -> Issuer) throws -> MarginFacts {
+        try db.transaction(.repeatableRead) {
+            let supply = SupplyStore(db)
+            let costPeriod = CostPeriod(month: period)
+            let ledger = try supply.ledger(for: costPeriod)
+            let fx = try supply.fxTable(for: costPeriod, reportingCurrency: ledger.reportingCurrency)
+            let weights = try supply.computeWeights()
+
+            var documents: [RevenueDocument] = []
+            var voided: [RevenueDocument] = []
+            var invoiced = Set<String>()
+            for row in try db.execute(
+                """
+                SELECT customer_id, number, currency, subtotal, status FROM invoices
+                WHERE period = \(period.firstDay) ORDER BY customer_id
+                """)
+            {
+                let customer = try row.decode(0, as: String.self)
+                let number = try row.decode(1, as: String?.self)
+                let document = RevenueDocument(
+                    customer: customer, name: number ?? "\(customer)/\(period)",
+                    subtotal: Money(try row.decode(3), try row.decode(2, as: Currency.self)), invoiced: true)
+                invoiced.insert(customer)
+                if try row.decode(4, as: String.self) == Invoice.Status.void.rawValue {
+                    voided.append(document)
+                } else {
+                    documents.append(document)
+                }
+            }
+            var revenue: [RevenueLine] = []
+            for row in try db.execute(
+                """
+                SELECT i.customer_id, i.currency, l.model, l.class, sum(l.amount::numeric)
+                FROM invoices i, json_to_recordset(i.lines) AS l(model text, class text, amount text)
+                WHERE i.period = \(period.firstDay) AND i.status <> 'void'
+                GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                """)
+            {
+                let name = try row.decode(3, as: String.self)
+                guard let tokenClass = TokenClass(rawValue: name) else {
+                    throw MarginError(.invalidInput, "invoice line of \(try row.decode(0, as: String.self)) has unknown token class '\(name)'")
+                }
+                revenue.append(RevenueLine(
+                    customer: try row.decode(0), model: try row.decode(2), tokenClass: tokenClass,
+                    amount: Money(try row.decode(4), try row.decode(1, as: Currency.self)), invoiced: true))
+            }
+
+            let needsRating = try db.scalar(
+                """
+                SELECT EXISTS (
+                    SELECT 1 FROM usage_hourly u WHERE u.billing_month = \(period.firstDay)
+                      AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = u.customer_id AND i.period = \(period.firstDay)))
+                """, as: Bool.self)
+            if needsRating {
+                for invoice in try InvoiceRun(db, issuer: try issuer()).preview(period: period, excluding: invoiced)
+                where !invoice.lines.isEmpty {
+                    documents.append(RevenueDocument(
+                        customer: invoice.customer.id, name: invoice.draftName + " (rated)", subtotal: invoice.subtotal, invoiced: false))
+                    var sums: [String: [TokenClass: Money]] = [:]
+                    for line in invoice.lines {
+                        let current = sums[line.model]?[line.tokenClass] ?? Money(.zero, invoice.currency)
+                        sums[line.model, default: [:]][line.tokenClass] = try current + line.amount
+                    }
+                    for (model, classes) in sums.sorted(by: { $0.key < $1.key }) {
+                        for (tokenClass, amount) in classes.sorted(by: { $0.key < $1.key }) {
+                            revenue.append(RevenueLine(
+                                customer: invoice.customer.id, model: model, tokenClass: tokenClass, amount: amount, invoiced: false))
+                        }
+                    }
+                }
+            }
+
+            let served = try db.execute(
+                """
+                SELECT customer_id, model, site_id, (hour AT TIME ZONE 'UTC')::date,
+                       sum(input_tokens)::bigint, sum(cached_input_tokens)::bigint, sum(output_tokens)::bigint
+                FROM usage_hourly WHERE hour >= \(period.start) AND hour < \(period.end)
+                GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                """
+            ).map { row in
+                ServedTokens(
+                    customer: try row.decode(0), model: try row.decode(1), site: try row.decode(2), day: try row.decode(3),
+                    tokens: TokenCounts(input: try row.decode(4), cachedInput: try row.decode(5), output: try row.decode(6)))
+            }
+            return MarginFacts(
+                period: period, ledger: ledger, documents: documents, revenue: revenue, served: served, weights: weights, fx: fx,
+                voided: voided)
+        }
+    }
+}
