@@ -19,6 +19,6 @@ struct Tally: AsyncParsableCommand {
               TALLY_DB_DIR       folder of the local cluster (default: <project>/.tally)
               TALLY_MIGRATIONS   folder of migrations (default: <project>/migrations)
             """,
-        subcommands: [MigrateCommand.self, DBCommand.self, SupplyCommand.self, CostCommand.self, RatesCommand.self, CustomersCommand.self, UsageCommand.self, RateCommand.self, CreditsCommand.self, InvoiceCommand.self, QuoteCommand.self, MarketCommand.self, DemoCommand.self]
+        subcommands: [MigrateCommand.self, DBCommand.self, SupplyCommand.self, CostCommand.self, MarginCommand.self, RatesCommand.self, CustomersCommand.self, UsageCommand.self, RateCommand.self, CreditsCommand.self, InvoiceCommand.self, QuoteCommand.self, MarketCommand.self, DemoCommand.self]
     )
 }

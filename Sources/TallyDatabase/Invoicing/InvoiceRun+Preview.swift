@@ -2,26 +2,47 @@ import TallyCore
 import TallyPostgres
 
 extension InvoiceRun {
-    /// Prices the month of every customer the run would invoice, except
+    /// A customer's month as the invoice run would rate it, before credits and tax.
+    public struct RatedCustomer: Sendable {
+        public let customer: Customer
+        /// Per usage month (late months included), as the invoice would show them.
+        public let months: [InvoiceBuilder.MonthLines]
+
+        /// Σ of the rated lines (each rounded once): the invoice's subtotal.
+        public func subtotal() throws -> Money {
+            var total = Money(.zero, customer.currency)
+            for month in months { for line in month.lines { total = try total + line.amount } }
+            return total
+        }
+    }
+
+    /// Rates the month of every customer the run would invoice, except
     /// `excluded`, exactly as the run would, and writes nothing.
     ///
     /// Margin reports use it for customers that have no invoice for the
-    /// period yet: the same plan, the same rater and the same builder as
-    /// ``run(period:customer:progress:)``, so the rated amount is the draft
-    /// the run would write. Every pricing or tax gap is reported at once.
-    public func preview(period: BillingMonth, excluding excluded: Set<String>) throws -> [Invoice] {
+    /// period yet: the same plan and rater as ``run(period:customer:progress:)``,
+    /// so the lines are the draft's lines. Credits and tax are not applied
+    /// (revenue is before both), so a missing tax rate does not stop it; a
+    /// pricing gap does, every one reported at once.
+    public func preview(period: BillingMonth, excluding excluded: Set<String>) throws -> [RatedCustomer] {
         var timer = PhaseTimer()
         let plan = try prepare(period: period, customer: nil, timer: &timer)
-        var invoices: [Invoice] = []
+        var rated: [RatedCustomer] = []
         var problems: [String] = []
         for id in plan.ids where !excluded.contains(id) {
-            switch Self.outcome(customer: id, plan: plan, issuer: issuer) {
-            case .invoice(let invoice): invoices.append(invoice)
-            case .problems(let found): problems += found
-            case .failed(let error): throw error
+            guard let customer = plan.customers[id] else {
+                problems.append("\(id): usage for a customer that does not exist")
+                continue
+            }
+            do {
+                rated.append(RatedCustomer(customer: customer, months: try Self.rate(customer, plan: plan)))
+            } catch let error as RatingError where !error.gaps.isEmpty {
+                problems += error.gaps.map { "\(id): \($0)" }
+            } catch let error as RatingError {
+                problems.append("\(id): \(error.message)")
             }
         }
         guard problems.isEmpty else { throw Gaps(problems: problems) }
-        return invoices
+        return rated
     }
 }

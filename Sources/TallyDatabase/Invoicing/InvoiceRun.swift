@@ -188,12 +188,7 @@ public struct InvoiceRun {
     static func outcome(customer id: String, plan: Plan, issuer: Issuer) -> Outcome {
         guard let customer = plan.customers[id] else { return .problems(["\(id): usage for a customer that does not exist"]) }
         do {
-            var months: [InvoiceBuilder.MonthLines] = []
-            for (month, hours) in (plan.usage.hours[id] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                let prior = month == plan.period ? [:] : plan.billed[BilledKey(customer: id, month: month)] ?? [:]
-                months.append(InvoiceBuilder.MonthLines(
-                    month: month, lines: try plan.rater.rate(usage: hours, card: customer.card, currency: customer.currency, priorVolume: prior)))
-            }
+            let months = try rate(customer, plan: plan)
             let tax = plan.taxes.rate(country: customer.country, on: InvoiceBuilder.taxDate(plan.period))
             return .invoice(try InvoiceBuilder.build(
                 issuer: issuer, customer: customer, period: plan.period, usage: months, credits: plan.credits[id] ?? [], tax: tax,
@@ -221,6 +216,18 @@ public struct InvoiceRun {
             key = "\(key) WHEN hour >= \(cut) THEN \(i + 1)"
         }
         return "\(key) WHEN hour >= \(period.start) THEN 0 ELSE -width_bucket(hour, \(cuts)::timestamptz[]) END"
+    }
+
+    /// A customer's rated lines per usage month (its own month and late
+    /// months), late months continuing the volume already billed.
+    static func rate(_ customer: Customer, plan: Plan) throws -> [InvoiceBuilder.MonthLines] {
+        var months: [InvoiceBuilder.MonthLines] = []
+        for (month, hours) in (plan.usage.hours[customer.id] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let prior = month == plan.period ? [:] : plan.billed[BilledKey(customer: customer.id, month: month)] ?? [:]
+            months.append(InvoiceBuilder.MonthLines(
+                month: month, lines: try plan.rater.rate(usage: hours, card: customer.card, currency: customer.currency, priorVolume: prior)))
+        }
+        return months
     }
 
     struct BilledKey: Hashable {

@@ -75,19 +75,20 @@ public struct MarginStore {
                       AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = u.customer_id AND i.period = \(period.firstDay)))
                 """, as: Bool.self)
             if needsRating {
-                for invoice in try InvoiceRun(db, issuer: try issuer()).preview(period: period, excluding: invoiced)
-                where !invoice.lines.isEmpty {
+                for rated in try InvoiceRun(db, issuer: try issuer()).preview(period: period, excluding: invoiced) {
+                    let lines = rated.months.flatMap(\.lines)
+                    guard !lines.isEmpty else { continue }
+                    let id = rated.customer.id
                     documents.append(RevenueDocument(
-                        customer: invoice.customer.id, name: invoice.draftName + " (rated)", subtotal: invoice.subtotal, invoiced: false))
+                        customer: id, name: "\(id)/\(period) (rated)", subtotal: try rated.subtotal(), invoiced: false))
                     var sums: [String: [TokenClass: Money]] = [:]
-                    for line in invoice.lines {
-                        let current = sums[line.model]?[line.tokenClass] ?? Money(.zero, invoice.currency)
+                    for line in lines {
+                        let current = sums[line.model]?[line.tokenClass] ?? Money(.zero, rated.customer.currency)
                         sums[line.model, default: [:]][line.tokenClass] = try current + line.amount
                     }
                     for (model, classes) in sums.sorted(by: { $0.key < $1.key }) {
                         for (tokenClass, amount) in classes.sorted(by: { $0.key < $1.key }) {
-                            revenue.append(RevenueLine(
-                                customer: invoice.customer.id, model: model, tokenClass: tokenClass, amount: amount, invoiced: false))
+                            revenue.append(RevenueLine(customer: id, model: model, tokenClass: tokenClass, amount: amount, invoiced: false))
                         }
                     }
                 }
