@@ -44,9 +44,10 @@ public struct MarginReport: Sendable {
         /// The part of `revenue` rated from usage, not invoiced yet.
         public var ratedRevenue: ExactDecimal = .zero
         public var usedCost: ExactDecimal = .zero
+        /// Used cost plus the share of idle capacity.
+        public var fullyLoadedCost: ExactDecimal = .zero
         /// Fully loaded − used: this row's share of idle capacity.
-        public var idleShare: ExactDecimal = .zero
-        public private(set) var fullyLoadedCost: ExactDecimal = .zero
+        public private(set) var idleShare: ExactDecimal = .zero
         /// Revenue − fully loaded cost.
         public private(set) var grossMargin: ExactDecimal = .zero
         /// Gross margin / revenue; nil without revenue.
@@ -65,12 +66,12 @@ public struct MarginReport: Sendable {
             revenue = try revenue + other.revenue
             ratedRevenue = try ratedRevenue + other.ratedRevenue
             usedCost = try usedCost + other.usedCost
-            idleShare = try idleShare + other.idleShare
+            fullyLoadedCost = try fullyLoadedCost + other.fullyLoadedCost
         }
 
-        /// Derives fully loaded cost, margin and margin %.
+        /// Derives idle share, margin and margin %.
         mutating func finish() throws(MoneyError) {
-            fullyLoadedCost = try usedCost + idleShare
+            idleShare = try fullyLoadedCost - usedCost
             grossMargin = try revenue - fullyLoadedCost
             marginFraction = revenue.isZero ? nil : try grossMargin.divided(by: revenue, rounding: .halfEven)
         }
@@ -312,12 +313,12 @@ public struct MarginReport: Sendable {
         try served.tokens.weighted(by: weights[served.model] ?? .standard)
     }
 
-    /// Per model: used cost and idle share (fully loaded − used) from the ledger.
-    static func modelCosts(_ ledger: CostLedger) throws -> [String: (used: ExactDecimal, idle: ExactDecimal)] {
-        var costs: [String: (used: ExactDecimal, idle: ExactDecimal)] = [:]
+    /// Per model: used and fully loaded cost from the ledger.
+    static func modelCosts(_ ledger: CostLedger) throws -> [String: (used: ExactDecimal, fullyLoaded: ExactDecimal)] {
+        var costs: [String: (used: ExactDecimal, fullyLoaded: ExactDecimal)] = [:]
         for (usage, figures) in ledger.usage {
             let c = costs[usage.model] ?? (.zero, .zero)
-            costs[usage.model] = (try c.used + figures.usedCost, try c.idle + (try figures.fullyLoadedCost - figures.usedCost))
+            costs[usage.model] = (try c.used + figures.usedCost, try c.fullyLoaded + figures.fullyLoadedCost)
         }
         return costs
     }
@@ -344,17 +345,19 @@ public struct MarginReport: Sendable {
             if customers.isEmpty {
                 var row = rows[unbilledServiceKey] ?? Row(key: unbilledServiceKey, kind: .unbilledService)
                 row.usedCost = try row.usedCost + cost.used
-                row.idleShare = try row.idleShare + cost.idle
+                row.fullyLoadedCost = try row.fullyLoadedCost + cost.fullyLoaded
                 rows[unbilledServiceKey] = row
                 continue
             }
             let w = customers.map(\.value)
+            // Both split exactly: each customer's fully loaded cost is its exact
+            // share (idle share = fully loaded − used, per row).
             let used = try cost.used.distributed(proportionalTo: w)
-            let idle = try cost.idle.distributed(proportionalTo: w)
+            let fullyLoaded = try cost.fullyLoaded.distributed(proportionalTo: w)
             for (i, (customer, _)) in customers.enumerated() {
                 var row = rows[customer] ?? Row(key: customer)
                 row.usedCost = try row.usedCost + used[i]
-                row.idleShare = try row.idleShare + idle[i]
+                row.fullyLoadedCost = try row.fullyLoadedCost + fullyLoaded[i]
                 rows[customer] = row
             }
         }
@@ -377,7 +380,7 @@ public struct MarginReport: Sendable {
         for (model, cost) in try modelCosts(facts.ledger) {
             var row = rows[model] ?? Row(key: model)
             row.usedCost = try row.usedCost + cost.used
-            row.idleShare = try row.idleShare + cost.idle
+            row.fullyLoadedCost = try row.fullyLoadedCost + cost.fullyLoaded
             rows[model] = row
         }
         return rows
@@ -412,7 +415,7 @@ public struct MarginReport: Sendable {
         for (usage, figures) in ledger.usage {
             try update(key(usage.pool, usage.day)) { row in
                 row.usedCost = try row.usedCost + figures.usedCost
-                row.idleShare = try row.idleShare + (try figures.fullyLoadedCost - figures.usedCost)
+                row.fullyLoadedCost = try row.fullyLoadedCost + figures.fullyLoadedCost
             }
             if figures.usedGPUHours > .zero {
                 pools[SiteDayModel(site: usage.pool.site, day: usage.day, model: usage.model), default: []]
