@@ -155,6 +155,9 @@ out=$(cd "$repo" && DATABASE_URL=$url "$tally" demo --sites 3 --customers 12 --e
 grep -q "every total recomputed from its lines: ok" <<<"$out"; check "demo invoices recompute from their lines" $?
 grep -q "Quote Q-2026-000001 for prospect Globex Research (demo)" <<<"$out" && grep -q "cost basis: fully loaded blended cost per token, 2026-11-01 – 2026-11-30" <<<"$out"
 check "demo prints a sample quote costed on the demo month" $?
+grep -q "subtotals before credits: 12 invoice(s) of 12 customer(s): .*: reconciles" <<<"$out" && \
+    grep -q "= fully loaded .* + stranded .*: reconciles" <<<"$out" && [ -s "$demo/margin-by-model.svg" ]
+check "demo margin reports reconcile with the invoices and the purchase cost" $?
 "$repo/scripts/validate-cii.py" "$demo"/invoices/*.xml >/dev/null; check "demo CII invoices validate (XSD + EN 16931 schematron)" $?
 out=$(cd "$repo" && DATABASE_URL=$url "$tally" demo --sites 3 --customers 12 --events 5000 --out "$demo" 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q "0 accepted" <<<"$out" && grep -q "12 issued invoices left as they are" <<<"$out"; check "demo rerun changes nothing" $?

@@ -136,6 +136,19 @@ struct DemoCommand: ParsableCommand {
         let samples = try runInvoices(db, month: billing, folder: invoiceFolder)
         for line in samples { print(line) }
 
+        let facts = try MarginStore(db).facts(for: billing, issuer: InvoiceCommand.issuer)
+        for (dimension, top) in [(MarginReport.Dimension.model, nil), (.customer, 10)] as [(MarginReport.Dimension, Int?)] {
+            section("Margin by \(dimension.rawValue) (tally margin --period \(month) --by \(dimension.rawValue)\(top.map { " --top \($0)" } ?? ""))")
+            let report = try MarginReport(facts, by: dimension, top: top)
+            let rendering = MarginReportRendering(report: report, grouped: true)
+            print(rendering.tabular().table())
+            print("")
+            for line in rendering.reconciliation() { print(line) }
+            let chart = outDirectory.appendingPathComponent("margin-by-\(dimension.rawValue).svg")
+            try Data(try MarginChart(report).svg().utf8).write(to: chart, options: .atomic)
+            print("chart: \(chart.path)")
+        }
+
         section("Market reference prices (tally market import)")
         let marketFile = target.paths.root.appendingPathComponent("data/litellm-model-prices-1.110.2.json").path
         let (market, _) = try MarketPriceStore.parse(path: marketFile)
@@ -150,6 +163,7 @@ struct DemoCommand: ParsableCommand {
         print("  supply/     the month's supply data (CSV)")
         print("  usage-\(month).ndjson  the usage events")
         print("  invoices/   every invoice as HTML, EN 16931 CII (XML), and one CSV for accounting")
+        print("  margin-by-model.svg, margin-by-customer.svg  gross margin charts")
         print("Try: tally invoice show INV-\(billing.firstDay.year)-000001 --format text")
     }
 

@@ -19,7 +19,7 @@ import TallyCore
 public struct DemandGenerator {
     public var seed: UInt64 = 11
     public let month: BillingMonth
-    public let served: [ServedTokens]
+    public let served: [ServedHour]
     public let customers: [String]
     /// Target number of events (before duplicates).
     public var events: Int
@@ -28,7 +28,7 @@ public struct DemandGenerator {
 
     public static let maximumTokensPerEvent: Int64 = 90_000_000
 
-    public init(month: BillingMonth, served: [ServedTokens], customers: [String], events: Int) {
+    public init(month: BillingMonth, served: [ServedHour], customers: [String], events: Int) {
         self.month = month
         self.served = served
         self.customers = customers

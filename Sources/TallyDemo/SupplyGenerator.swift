@@ -29,7 +29,7 @@ public struct SupplyGenerator {
         public let allocationRows: Int
         /// Tokens each model served at each site in each hour (all GPU types
         /// together), sorted: what the demo's customers are billed for.
-        public let served: [ServedTokens]
+        public let served: [ServedHour]
     }
 
     private static func day(_ date: CivilDate) -> String { date.description }
@@ -129,7 +129,7 @@ public struct SupplyGenerator {
         var rows = 0
         var chunk = "hour,site_id,gpu_type_id,model,gpus_used,input_tokens,cached_input_tokens,output_tokens\n"
         let bigGPU = Set(["H100-80G", "H200-141G", "MI300X", "B200"])
-        var tokensServed: [ServedTokens.Key: TokenCounts] = [:]
+        var tokensServed: [ServedHour.Key: TokenCounts] = [:]
         for (p, pool) in pools.enumerated() {
             var random = SeededRandom(seed: seed &+ 50_000 &+ UInt64(p))
             if p % 37 == 36 || p == pools.count - 1 { continue }  // a few pools nobody uses: stranded
@@ -152,7 +152,7 @@ public struct SupplyGenerator {
                     let output = Int64(hundredths) * Int64(model.outputTokensPerGPUSecond) * 36 * Int64(Int.random(in: 15...40, using: &random)) / 100
                     let input = output * Int64(Int.random(in: 2...8, using: &random))
                     let cached = input * Int64(Int.random(in: 10...50, using: &random)) / 100
-                    let key = ServedTokens.Key(hour: h, site: pool.site, model: model.id)
+                    let key = ServedHour.Key(hour: h, site: pool.site, model: model.id)
                     tokensServed[key] = (tokensServed[key] ?? .zero) + TokenCounts(input: input - cached, cachedInput: cached, output: output)
                     chunk += "\(hour(h)),\(pool.site),\(pool.gpu.id),\(model.id),\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100),\(input - cached),\(cached),\(output)\n"
                     rows += 1
@@ -165,7 +165,7 @@ public struct SupplyGenerator {
         }
         handle.write(Data(chunk.utf8))
         files.append(directory.appendingPathComponent("allocations.csv").path)
-        let servedTokens = tokensServed.map { ServedTokens(key: $0.key, tokens: $0.value) }.sorted { $0.key < $1.key }
+        let servedTokens = tokensServed.map { ServedHour(key: $0.key, tokens: $0.value) }.sorted { $0.key < $1.key }
         return Output(files: files, allocationRows: rows, served: servedTokens)
     }
 

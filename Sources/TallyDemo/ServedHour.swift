@@ -3,7 +3,7 @@ import TallyCore
 /// Tokens one model served at one site in one hour of the demo month: the
 /// link between the demo's supply (allocations) and its demand (usage
 /// events), so the margins the demo shows compare like with like.
-public struct ServedTokens: Sendable, Equatable {
+public struct ServedHour: Sendable, Equatable {
     public struct Key: Hashable, Sendable, Comparable {
         /// Hours since the start of the month.
         public let hour: Int
