@@ -116,7 +116,8 @@ public struct MarginReport: Sendable {
     public let reportingCurrency: Currency
     /// The day revenue converts at (the period's last day; latest rate on or before it).
     public let rateDay: CivilDate
-    /// Sorted by key (labelled rows last), or by revenue with `top`.
+    /// Sorted by key (labelled rows last), or by revenue with `top` (the
+    /// labelled rows still last, never folded).
     public let rows: [Row]
     public let totals: Totals
     /// Per currency, invoiced first, then rated.
@@ -182,12 +183,16 @@ public struct MarginReport: Sendable {
             let r = rhs.kind == .key ? 0 : 1
             return (l, lhs.key) < (r, rhs.key)
         }
-        if let top, rows.count > top {
-            rows.sort { $0.revenue != $1.revenue ? $0.revenue > $1.revenue : $0.key < $1.key }
-            var other = Row(key: "(other \(rows.count - top) rows)", kind: .other(rows: rows.count - top))
-            for row in rows[top...] { try other.add(row) }
+        // Labelled rows (unbilled service, no allocation) are never folded:
+        // they are what ops must see, whatever their size.
+        let keyed = rows.filter { $0.kind == .key }
+        if let top, keyed.count > top {
+            let ranked = keyed.sorted { $0.revenue != $1.revenue ? $0.revenue > $1.revenue : $0.key < $1.key }
+            let folded = ranked.count - top
+            var other = Row(key: "(other \(folded) row\(folded == 1 ? "" : "s"))", kind: .other(rows: folded))
+            for row in ranked[top...] { try other.add(row) }
             try other.finish()
-            rows = Array(rows[..<top]) + [other]
+            rows = Array(ranked[..<top]) + [other] + rows.filter { $0.kind != .key }
         }
         self.rows = rows
         try verify()
