@@ -42,7 +42,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // Helpers for tests that need a real PostgreSQL: a fresh schema per test.
-        .target(name: "TallyTesting", dependencies: ["TallyDatabase", "TallyPostgres"], swiftSettings: strict),
+        .target(name: "TallyTesting", dependencies: ["TallyDatabase", "TallyPostgres", "TallyCore"], swiftSettings: strict),
         // Realistic, reproducible demo and benchmark data.
         .target(name: "TallyDemo", dependencies: ["TallyCore"], swiftSettings: strict),
         .executableTarget(

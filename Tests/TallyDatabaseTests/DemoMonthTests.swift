@@ -14,9 +14,7 @@ import TallyTesting
 @Suite("The demo month reconciles")
 struct DemoMonthTests {
     static let november = try! BillingMonth(parsing: "2026-11")
-    static let issuer = Issuer(
-        id: "TEST", name: "Tally Compute B.V.", street: "Keizersgracht 1", city: "Amsterdam", postcode: "1015 CJ", country: "NL",
-        vatID: "NL859123456B01", email: "billing@tally.example", paymentTermsDays: 30, iban: "NL91ABNA0417164300", bic: "ABNANL2A")
+    static let issuer = Issuer.test
     static let customers = """
         id,name,billing_email,country,vat_id,tax_treatment,currency,card
         acme,Acme AI,billing@acme.example,US,,standard,USD,public

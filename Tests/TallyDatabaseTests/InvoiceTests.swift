@@ -69,9 +69,7 @@ struct InvoiceTests {
         paris,Paris SAS,factures@paris.fr,FR,FR40303265045,reverse_charge,USD,usd
         tokyo,Tokyo KK,billing@tokyo.jp,JP,,standard,JPY,jpy
         """
-    static let issuer = Issuer(
-        id: "TEST", name: "Tally Compute B.V.", street: "Keizersgracht 1", city: "Amsterdam", postcode: "1015 CJ", country: "NL",
-        vatID: "NL859123456B01", email: "billing@tally.example", paymentTermsDays: 30, iban: "NL91ABNA0417164300", bic: "ABNANL2A")
+    static let issuer = Issuer.test
     static let november = try! BillingMonth(parsing: "2026-11")
     static let december = try! BillingMonth(parsing: "2026-12")
 

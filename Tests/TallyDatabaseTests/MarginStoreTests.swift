@@ -67,9 +67,7 @@ struct MarginStoreTests {
             #"{"id":"c1","customer":"cheap","model":"m","timestamp":"2026-11-01T01:00:00Z","input_tokens":1000000,"site":"us-east"}"#,
         ].joined(separator: "\n"),
     ]
-    static let issuer = Issuer(
-        id: "TEST", name: "Tally Compute B.V.", street: "Keizersgracht 1", city: "Amsterdam", postcode: "1015 CJ", country: "NL",
-        vatID: "NL859123456B01", email: "billing@tally.example", paymentTermsDays: 30, iban: "NL91ABNA0417164300", bic: "ABNANL2A")
+    static let issuer = Issuer.test
     static let november = try! BillingMonth(parsing: "2026-11")
     func d(_ text: String) -> ExactDecimal { try! ExactDecimal(parsing: text) }
 

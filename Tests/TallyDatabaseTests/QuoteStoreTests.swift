@@ -196,7 +196,5 @@ struct QuoteStoreTests {
         #"{"id":"\#(id)","customer":"acme","model":"m","timestamp":"\#(at)","input_tokens":\#(input),"cached_input_tokens":0,"output_tokens":\#(output),"site":"us-east","tag":""}"#
     }
 
-    static let issuer = Issuer(
-        id: "TEST", name: "Tally Compute B.V.", street: "Keizersgracht 1", city: "Amsterdam", postcode: "1015 CJ", country: "NL",
-        vatID: "NL859123456B01", email: "billing@tally.example", paymentTermsDays: 30, iban: "NL91ABNA0417164300", bic: "ABNANL2A")
+    static let issuer = Issuer.test
 }

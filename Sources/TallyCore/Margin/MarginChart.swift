@@ -83,20 +83,9 @@ public struct MarginChart: Sendable {
         return svg
     }
 
-    /// Text and attribute escaping for XML.
+    /// Text and attribute escaping for XML: the e-invoices' escaper (it also
+    /// replaces the control characters XML cannot carry).
     static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(character)
-            }
-        }
-        return out
+        InvoiceCII.XMLText.escaped(text)
     }
 }
