@@ -127,6 +127,7 @@ struct MarginReportJSON: Encodable {
             case .key: "key"
             case .unbilledService: "unbilled_service"
             case .noAllocation: "no_allocation"
+            case .lateUsage: "late_usage"
             case .other: "other"
             }
             return Row(

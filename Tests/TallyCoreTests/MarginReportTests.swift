@@ -142,6 +142,33 @@ struct MarginReportTests {
         #expect(byDay.rows.last?.tokens == TokenCounts(input: 500_000, output: 125_000))
     }
 
+    @Test func lateUsageRevenueIsShownApartWhereServingDecides() throws {
+        // c1 is also invoiced 8.00 for October's usage of m1 (late usage on November's invoice).
+        var facts = try Self.facts(documents: [
+            RevenueDocument(customer: "c1", name: "INV-2026-000001", subtotal: Self.usd("78.00"), invoiced: true),
+            RevenueDocument(customer: "c2", name: "c2/2026-11", subtotal: Money(Self.d("10.00"), .eur), invoiced: true),
+            RevenueDocument(customer: "c3", name: "c3/2026-11 (rated)", subtotal: Self.usd("5.00"), invoiced: false),
+        ])
+        let october = try BillingMonth(parsing: "2026-10")
+        facts = MarginFacts(
+            period: facts.period, ledger: facts.ledger, documents: facts.documents,
+            revenue: facts.revenue + [RevenueLine(customer: "c1", model: "m1", tokenClass: .input, amount: Self.usd("8.00"), invoiced: true, lateMonth: october)],
+            served: facts.served, weights: facts.weights, fx: facts.fx)
+        // By customer and model: revenue of the month it is invoiced in.
+        let byCustomer = try MarginReport(facts, by: .customer)
+        #expect(figures(byCustomer)["c1"]?.first == "78")
+        // By site and day: not spread over November's serving, shown apart.
+        for dimension in [MarginReport.Dimension.site, .day, .pool] {
+            let report = try MarginReport(facts, by: dimension)
+            let late = report.rows.first { $0.kind == .lateUsage(october) }
+            #expect(late?.key == "(late usage of 2026-10)" && late?.revenue == 8 && late?.fullyLoadedCost == 0, "by \(dimension.rawValue)")
+            #expect(report.totals == byCustomer.totals)
+        }
+        // --top never folds it.
+        let top = try MarginReport(facts, by: .site, top: 1)
+        #expect(top.rows.contains { $0.key == "(late usage of 2026-10)" } && top.rows.filter { $0.kind == .key }.count == 1)
+    }
+
     @Test func topKeepsTheLargestRevenueAndFoldsTheRest() throws {
         let report = try MarginReport(try Self.facts(), by: .customer, top: 2)
         // The labelled row is never folded: it follows the folded ones.

@@ -15,6 +15,9 @@ public struct MarginChart: Sendable {
 
     static let width = 1000
     static let labelWidth = 260
+    /// Room left of the plot for the value of the longest negative bar, so
+    /// it never covers its row's label.
+    static let valueGutter = 90
     static let plotWidth = 560
     static let rowHeight = 24
     static let barHeight = 16
@@ -41,7 +44,7 @@ public struct MarginChart: Sendable {
             return try value.multiplied(by: ExactDecimal(Self.plotWidth), dividedBy: span, rounding: .halfAwayFromZero)
                 .rounded(places: 0, .halfAwayFromZero).integerPart ?? 0
         }
-        let axis = Self.labelWidth + (try pixels(maxNegative))
+        let axis = Self.labelWidth + Self.valueGutter + (try pixels(maxNegative))
         let height = Self.top + rows.count * Self.rowHeight + 70
         let t = report.totals
         let title = "Gross margin by \(report.dimension.rawValue), \(report.period) (\(currency))"

@@ -28,12 +28,16 @@ public struct MarginReport: Sendable {
         case unbilledService
         /// Revenue (and tokens) that no allocation of the period can carry.
         case noAllocation
+        /// Revenue of late usage of an earlier month, invoiced in this one:
+        /// its tokens were served (and cost) in that month.
+        case lateUsage(BillingMonth)
         /// Rows folded by `--top`.
         case other(rows: Int)
     }
 
     public static let unbilledServiceKey = "(unbilled service)"
     public static let noAllocationKey = "(no allocation)"
+    public static func lateUsageKey(_ month: BillingMonth) -> String { "(late usage of \(month))" }
 
     public struct Row: Sendable, Equatable {
         public let key: String
@@ -186,13 +190,17 @@ public struct MarginReport: Sendable {
         // Labelled rows (unbilled service, no allocation) are never folded:
         // they are what ops must see, whatever their size.
         let keyed = rows.filter { $0.kind == .key }
-        if let top, keyed.count > top {
+        if let top {
             let ranked = keyed.sorted { $0.revenue != $1.revenue ? $0.revenue > $1.revenue : $0.key < $1.key }
-            let folded = ranked.count - top
-            var other = Row(key: "(other \(folded) row\(folded == 1 ? "" : "s"))", kind: .other(rows: folded))
-            for row in ranked[top...] { try other.add(row) }
-            try other.finish()
-            rows = Array(ranked[..<top]) + [other] + rows.filter { $0.kind != .key }
+            rows = Array(ranked.prefix(top))
+            if ranked.count > top {
+                let folded = ranked.count - top
+                var other = Row(key: "(other \(folded) row\(folded == 1 ? "" : "s"))", kind: .other(rows: folded))
+                for row in ranked[top...] { try other.add(row) }
+                try other.finish()
+                rows.append(other)
+            }
+            rows += grouped.values.filter { $0.kind != .key }.sorted { $0.key < $1.key }
         }
         self.rows = rows
         try verify()
@@ -242,7 +250,12 @@ public struct MarginReport: Sendable {
     struct CustomerModel: Hashable, Comparable {
         let customer: String
         let model: String
-        static func < (lhs: Self, rhs: Self) -> Bool { (lhs.customer, lhs.model) < (rhs.customer, rhs.model) }
+        /// Late usage of an earlier month (nil: the period's own usage).
+        var lateMonth: BillingMonth? = nil
+        static func < (lhs: Self, rhs: Self) -> Bool {
+            (lhs.customer, lhs.model, lhs.lateMonth?.firstDay.daysSinceEpoch ?? Int.min)
+                < (rhs.customer, rhs.model, rhs.lateMonth?.firstDay.daysSinceEpoch ?? Int.min)
+        }
     }
 
     /// Revenue per customer and model in the reporting currency: total and rated part.
@@ -300,7 +313,7 @@ public struct MarginReport: Sendable {
             let shares = group.lines.isZero
                 ? amounts.map { _ in ExactDecimal.zero } : try group.converted.distributed(proportionalTo: amounts)
             for (line, share) in zip(lines, shares) {
-                let k = CustomerModel(customer: line.customer, model: line.model)
+                let k = CustomerModel(customer: line.customer, model: line.model, lateMonth: line.lateMonth)
                 var r = revenue[k] ?? Revenue()
                 r.total = try r.total + share
                 if !line.invoiced { r.rated = try r.rated + share }
@@ -437,6 +450,15 @@ public struct MarginReport: Sendable {
             try update(noAllocationKey, kind: .noAllocation, change)
         }
         for k in Set(servedOf.keys).union(revenue.keys).sorted() {
+            if let month = k.lateMonth {
+                // Served (and costed) in its own month: shown apart, not spread over this month's serving.
+                let r = revenue[k] ?? Revenue()
+                try update(lateUsageKey(month), kind: .lateUsage(month)) { row in
+                    row.revenue = try row.revenue + r.total
+                    row.ratedRevenue = try row.ratedRevenue + r.rated
+                }
+                continue
+            }
             let records = (servedOf[k] ?? []).sorted { ($0.site, $0.day) < ($1.site, $1.day) }
             let r = revenue[k] ?? Revenue()
             let w = try records.map { try weighted($0, facts.weights) }

@@ -53,19 +53,36 @@ public struct MarginStore {
             var revenue: [RevenueLine] = []
             for row in try db.execute(
                 """
-                SELECT i.customer_id, i.currency, l.model, l.class, sum(l.amount::numeric)
-                FROM invoices i, json_to_recordset(i.lines) AS l(model text, class text, amount text)
+                SELECT i.customer_id, i.currency, l.model, l.class, l.usage_month, sum(l.amount::numeric)
+                FROM invoices i, json_to_recordset(i.lines) AS l(model text, class text, usage_month text, amount text)
                 WHERE i.period = \(period.firstDay) AND i.status <> 'void'
-                GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                GROUP BY 1, 2, 3, 4, 5
                 """)
             {
                 let name = try row.decode(3, as: String.self)
                 guard let tokenClass = TokenClass(rawValue: name) else {
                     throw MarginError(.invalidInput, "invoice line of \(try row.decode(0, as: String.self)) has unknown token class '\(name)'")
                 }
+                let usageMonth = try BillingMonth(parsing: try row.decode(4, as: String.self))
                 revenue.append(RevenueLine(
                     customer: try row.decode(0), model: try row.decode(2), tokenClass: tokenClass,
-                    amount: Money(try row.decode(4), try row.decode(1, as: Currency.self)), invoiced: true))
+                    amount: Money(try row.decode(5), try row.decode(1, as: Currency.self)), invoiced: true,
+                    lateMonth: usageMonth == period ? nil : usageMonth))
+            }
+            // Each invoice's lines must add up to its own subtotal (a per-currency
+            // check alone would let two wrong invoices cancel out).
+            let unbalanced = try db.execute(
+                """
+                SELECT coalesce(i.number, i.customer_id || '/' || to_char(i.period, 'YYYY-MM')), i.subtotal,
+                       (SELECT coalesce(sum(l.amount::numeric), 0) FROM json_to_recordset(i.lines) AS l(amount text))
+                FROM invoices i
+                WHERE i.period = \(period.firstDay) AND i.status <> 'void'
+                  AND i.subtotal <> (SELECT coalesce(sum(l.amount::numeric), 0) FROM json_to_recordset(i.lines) AS l(amount text))
+                ORDER BY 1
+                """
+            ).map { "\(try $0.decode(0, as: String.self)): subtotal \(try $0.decode(1, as: ExactDecimal.self)), lines \(try $0.decode(2, as: ExactDecimal.self))" }
+            guard unbalanced.isEmpty else {
+                throw MarginError(.reconciliation, "invoice lines do not add up to their subtotal: " + unbalanced.joined(separator: "; "))
             }
 
             let needsRating = try db.scalar(
@@ -81,14 +98,18 @@ public struct MarginStore {
                     let id = rated.customer.id
                     documents.append(RevenueDocument(
                         customer: id, name: "\(id)/\(period) (rated)", subtotal: try rated.subtotal(), invoiced: false))
-                    var sums: [String: [TokenClass: Money]] = [:]
-                    for line in lines {
-                        let current = sums[line.model]?[line.tokenClass] ?? Money(.zero, rated.customer.currency)
-                        sums[line.model, default: [:]][line.tokenClass] = try current + line.amount
-                    }
-                    for (model, classes) in sums.sorted(by: { $0.key < $1.key }) {
-                        for (tokenClass, amount) in classes.sorted(by: { $0.key < $1.key }) {
-                            revenue.append(RevenueLine(customer: id, model: model, tokenClass: tokenClass, amount: amount, invoiced: false))
+                    for month in rated.months {
+                        var sums: [String: [TokenClass: Money]] = [:]
+                        for line in month.lines {
+                            let current = sums[line.model]?[line.tokenClass] ?? Money(.zero, rated.customer.currency)
+                            sums[line.model, default: [:]][line.tokenClass] = try current + line.amount
+                        }
+                        for (model, classes) in sums.sorted(by: { $0.key < $1.key }) {
+                            for (tokenClass, amount) in classes.sorted(by: { $0.key < $1.key }) {
+                                revenue.append(RevenueLine(
+                                    customer: id, model: model, tokenClass: tokenClass, amount: amount, invoiced: false,
+                                    lateMonth: month.month == period ? nil : month.month))
+                            }
                         }
                     }
                 }
@@ -98,8 +119,10 @@ public struct MarginStore {
                 """
                 SELECT customer_id, model, site_id, (hour AT TIME ZONE 'UTC')::date,
                        sum(input_tokens)::bigint, sum(cached_input_tokens)::bigint, sum(output_tokens)::bigint
-                FROM usage_hourly WHERE hour >= \(period.start) AND hour < \(period.end)
-                GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+                FROM usage_hourly
+                -- billing_month >= the hour's month always (a table check): lets the planner use usage_hourly_billing.
+                WHERE billing_month >= \(period.firstDay) AND hour >= \(period.start) AND hour < \(period.end)
+                GROUP BY 1, 2, 3, 4
                 """
             ).map { row in
                 ServedTokens(
