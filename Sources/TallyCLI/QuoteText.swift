@@ -28,6 +28,13 @@ struct QuoteText {
 
     func tokens(_ n: Int64) -> String { Display.group(String(n)) }
 
+    /// `amount` per 1M of `tokens`, across token classes (exact, shown to 6 places).
+    func blended(_ amount: ExactDecimal, _ tokens: Int64) -> String {
+        guard tokens > 0, let perMillion = try? amount.multiplied(by: ExactDecimal(1_000_000), dividedBy: ExactDecimal(Int(tokens)), rounding: .halfEven)
+        else { return "-" }
+        return per1M(perMillion)
+    }
+
     /// "list + 10% off + own prices m output 2.00".
     var basisText: String {
         var text = "card \(quote.basis.card)"
@@ -68,15 +75,19 @@ struct QuoteText {
                 ])
             }
             let f = model.figures
-            rows.append([model.model, "all", tokens(model.tokens), amount(f.price), "", "", amount(f.cost), amount(f.margin), percent(f), "", ""])
+            rows.append([model.model, "all", tokens(model.tokens), amount(f.price), blended(f.price, model.tokens),
+                         f.cost.map { blended($0, model.tokens) } ?? "unknown", amount(f.cost), amount(f.margin), percent(f), "", ""])
         }
         let t = quote.total
-        rows.append(["total", "", tokens(quote.models.reduce(0) { $0 + $1.tokens }), amount(t.price), "", "", amount(t.cost), amount(t.margin), percent(t), "", ""])
+        let allTokens = quote.models.reduce(Int64(0)) { $0 + $1.tokens }
+        rows.append(["total", "", tokens(allTokens), amount(t.price), blended(t.price, allTokens),
+                     t.cost.map { blended($0, allTokens) } ?? "unknown", amount(t.cost), amount(t.margin), percent(t), "", ""])
         out.append(TabularOutput(
             header: ["model", "class", "tokens", "monthly price", "per 1M", "cost per 1M", "cost", "margin", "margin %",
-                     "market min / median / max per 1M (offers)", "position"],
+                     "market min / median / max per 1M (providers)", "position"],
             rows: rows, textColumns: [0, 1, 9, 10]).table())
         out.append("")
+        out.append("per 1M on 'all' and total rows: blended over the token classes (amount ÷ all tokens × 1,000,000)")
         for model in quote.models where model.figures.costUnknown {
             out.append("\(model.model): cost unknown (\(quote.costBasis.unknownReason)); margin unknown")
         }

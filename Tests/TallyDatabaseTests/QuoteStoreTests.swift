@@ -166,6 +166,13 @@ struct QuoteStoreTests {
                 #expect { try accept.accept(id: quote.id!, now: now) } throws: { "\($0)".contains("--customer") }
                 #expect { try accept.accept(id: quote.id!, customer: "ghost", now: now) } throws: { "\($0)".contains("no customer 'ghost'") }
                 #expect { try accept.accept(id: quote.id!, customer: "acme", now: Self.t("2026-12-20T00:00:00Z")) } throws: { "\($0)".contains("expired") }
+                // A back-dated start would reprice usage that already happened; a start after expiry is no quote.
+                #expect { try accept.accept(id: quote.id!, customer: "acme", effective: Self.t("2026-11-14T08:00:00Z"), now: now) } throws: {
+                    "\($0)".contains("in the past")
+                }
+                #expect { try accept.accept(id: quote.id!, customer: "acme", effective: Self.t("2027-01-01T00:00:00Z"), now: now) } throws: {
+                    "\($0)".contains("after the quote expires")
+                }
                 #expect(!FileManager.default.fileExists(atPath: temp.path("rates/custom/acme.yaml")), "nothing written")
                 #expect(try CustomerStore(db).customer(id: "acme")?.card == "list")
                 // The prospect's quote, accepted in time for acme: next whole hour.

@@ -62,8 +62,9 @@ public struct Quote: Hashable, Sendable, Codable {
 
         var flags: [QuoteFlag] = []
         let unknown = costBasis.unknownReason
+        // Two places, cut toward zero: a margin of 19.996% must not read "20.00%" in a flag saying it is under 20%.
         func percent(_ figures: QuoteFigures) -> String {
-            figures.marginPercent.map { "\($0.rounded(places: 1, .halfAwayFromZero).formatted(places: 1))%" } ?? "none"
+            figures.marginPercent.map { "\($0.rounded(places: 2, .towardZero).formatted(places: 2))%" } ?? "none"
         }
         for line in self.lines where line.figures.belowCost {
             flags.append(QuoteFlag(kind: .belowCost, scope: "\(line.model) \(line.tokenClass.rawValue)",

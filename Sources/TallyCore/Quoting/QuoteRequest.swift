@@ -47,8 +47,8 @@ public struct QuoteRequest: Hashable, Sendable {
     /// `20%` or `20`.
     public static func parseFloor(_ text: String) throws(QuoteError) -> ExactDecimal {
         let number = text.hasSuffix("%") ? String(text.dropLast()) : text
-        guard let floor = try? ExactDecimal(parsing: number), floor < 100 else {
-            throw QuoteError(.invalidInput, "floor '\(text)': must be a percentage below 100, e.g. 20%")
+        guard let floor = try? ExactDecimal(parsing: number), !floor.isNegative, floor < 100, floor.decimalPlaces <= 4 else {
+            throw QuoteError(.invalidInput, "floor '\(text)': must be a percentage from 0 to below 100 with at most 4 decimals, e.g. 20%")
         }
         return floor
     }

@@ -52,6 +52,11 @@ public struct QuoteVolume: Hashable, Sendable, Codable {
         }
     }
 
+    /// Per model and class and month: 2,000 times the broker's whole monthly
+    /// volume, and small enough that no sum over classes and models can
+    /// overflow a 64-bit count.
+    public static let maximumPerClass: Int64 = 1_000_000_000_000_000
+
     /// A whole, non-negative token count: `2000000000`, `2e9`, `2.5e9`; the
     /// error names `field` and the text.
     public static func count(_ text: String, field: String) throws(QuoteError) -> Int64 {
@@ -69,8 +74,8 @@ public struct QuoteVolume: Hashable, Sendable, Codable {
         }
         guard !value.isNegative else { throw QuoteError(.invalidInput, "a token count cannot be negative") }
         guard value.isInteger else { throw QuoteError(.invalidInput, "not a whole number of tokens") }
-        guard let whole = value.integerPart, let count = Int64(exactly: whole) else {
-            throw QuoteError(.invalidInput, "too many tokens")
+        guard let whole = value.integerPart, let count = Int64(exactly: whole), count <= maximumPerClass else {
+            throw QuoteError(.invalidInput, "more than \(maximumPerClass) tokens a month (10^15): too many to quote")
         }
         return count
     }

@@ -19,6 +19,8 @@ public struct QuoteAcceptance {
     /// The rate card folder (`rates/`); the card goes to `custom/` under it.
     let ratesDirectory: String
 
+    static let lock = "tally.quote-accept"
+
     public init(_ db: PostgresConnection, ratesDirectory: String) {
         self.db = db
         self.ratesDirectory = ratesDirectory
@@ -39,6 +41,11 @@ public struct QuoteAcceptance {
 
     public func accept(id: String, customer requested: String? = nil, effective: UTCTimestamp? = nil, now: UTCTimestamp = .now) throws -> Result {
         let now = UTCTimestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - now.microsecondsSinceEpoch % 1_000_000)
+        // One acceptance at a time: two at once could each read the card file
+        // and the loaded card, and the second would drop the first's version.
+        // A session lock, so everything below (file and database) is covered.
+        try db.execute("SELECT pg_advisory_lock(hashtext(\(Self.lock)))")
+        defer { _ = try? db.execute("SELECT pg_advisory_unlock(hashtext(\(Self.lock)))") }
         let quotes = QuoteStore(db)
         guard let record = try quotes.record(id: id, now: now) else {
             throw QuoteError(.notFound, "no quote \(id) (see tally quote list)")
@@ -66,10 +73,26 @@ public struct QuoteAcceptance {
         }
         let start = effective ?? now.startOfHour.adding(microseconds: UTCTimestamp.microsecondsPerHour)
         guard start.startOfHour == start else { throw QuoteError(.invalidInput, "effective from \(start): must be a whole UTC hour") }
+        // A version back-dated before now would reprice usage that already happened.
+        guard start >= now.startOfHour else {
+            throw QuoteError(.refused, "effective from \(start) is in the past (now \(now)): a new price starts now or later")
+        }
+        guard start < quote.expiresAt else {
+            throw QuoteError(.refused, "effective from \(start) is after the quote expires (\(quote.expiresAt))")
+        }
 
         let cards = Dictionary(uniqueKeysWithValues: try RateCardStore(db).cards().map { ($0.id, $0) })
         guard let base = cards[terms.baseCard], base.base == nil else {
             throw QuoteError(.refused, "the quote's base card '\(terms.baseCard)' is not loaded as a card without a base")
+        }
+        var notes: [String] = []
+        // The card bills at `start` against the base version then in force;
+        // the quote was priced against the one in force at `pricedAt`.
+        if base.version(at: start) != base.version(at: quote.pricedAt) {
+            notes.append("""
+                card '\(terms.baseCard)' has a new version between the quote's prices (\(quote.pricedAt)) and \(start): \
+                the customer will be billed on the new base prices, not the quoted ones; re-quote to check the margin
+                """)
         }
         let cardID = customerID
         let folder = (ratesDirectory as NSString).appendingPathComponent("custom")
@@ -81,7 +104,6 @@ public struct QuoteAcceptance {
         }
         let note = "from quote \(id), accepted \(now)"
         let old = FileManager.default.fileExists(atPath: path) ? try String(contentsOfFile: path, encoding: .utf8) : nil
-        var notes: [String] = []
         let text: String
         let expectedVersions: Int
         if let old {
@@ -111,8 +133,13 @@ public struct QuoteAcceptance {
                 }
             } else if let current, current.base == terms.baseCard {
                 versions += current.versions.filter { $0.effectiveFrom < start }
-            } else {
-                notes.append("the customer's card '\(customer.card)' is not '\(terms.baseCard)' or an override of it: card '\(cardID)' prices usage only from \(start)")
+            } else if let current {
+                // The customer is on one card for a whole month: a card over
+                // another base could not price its usage before the start.
+                throw QuoteError(.refused, """
+                    customer '\(customerID)' is on card '\(current.id)', which is neither '\(terms.baseCard)' nor an override of it: \
+                    card '\(cardID)' could not price its usage before \(start). Quote on the customer's card's base instead
+                    """)
             }
             versions.append(newVersion)
             let card = RateCard(id: cardID, currency: terms.currency, base: terms.baseCard,

@@ -74,8 +74,20 @@ public struct QuoteMaker {
         var market: [String: [TokenClass: [ExactDecimal]]] = [:]
         let store = MarketPriceStore(db)
         for volume in request.volumes {
-            let prices = try store.prices(model: volume.model)
-            market[volume.model] = [.input: prices.map(\.input), .cachedInput: prices.compactMap(\.cachedInput), .output: prices.map(\.output)]
+            // One offer per provider (its lowest price of each class): the
+            // table lists some providers many times (regions, variants), and the
+            // range is across providers.
+            var perProvider: [String: [TokenClass: ExactDecimal]] = [:]
+            for price in try store.prices(model: volume.model) {
+                var best = perProvider[price.provider] ?? [:]
+                best[.input] = min(best[.input] ?? price.input, price.input)
+                best[.output] = min(best[.output] ?? price.output, price.output)
+                if let cached = price.cachedInput { best[.cachedInput] = min(best[.cachedInput] ?? cached, cached) }
+                perProvider[price.provider] = best
+            }
+            let offers = perProvider.sorted { $0.key < $1.key }.map(\.value)
+            market[volume.model] = [.input: offers.compactMap { $0[.input] }, .cachedInput: offers.compactMap { $0[.cachedInput] },
+                                    .output: offers.compactMap { $0[.output] }]
         }
         var marketConversion: QuoteConversion?
         if basisCard.currency != .usd {
