@@ -86,6 +86,8 @@ public struct MarginReport: Sendable {
         public let currency: Currency
         public let invoiced: Bool
         public internal(set) var documents = 0
+        /// Of `documents`, drafts (not finalized).
+        public internal(set) var drafts = 0
         public internal(set) var customers = 0
         /// Σ subtotals of the documents, in `currency`.
         public internal(set) var subtotal: ExactDecimal = .zero
@@ -281,6 +283,7 @@ public struct MarginReport: Sendable {
             let key = GroupKey(currency: document.subtotal.currency, invoiced: document.invoiced)
             var group = groups[key] ?? CurrencyRevenue(currency: key.currency, invoiced: key.invoiced)
             group.documents += 1
+            if document.isDraft { group.drafts += 1 }
             group.subtotal = try group.subtotal + document.subtotal.amount
             groups[key] = group
             customers[key, default: []].insert(document.customer)

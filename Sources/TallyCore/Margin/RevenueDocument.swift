@@ -11,11 +11,14 @@ public struct RevenueDocument: Hashable, Sendable {
     /// Before credits (SPEC §7).
     public let subtotal: Money
     public let invoiced: Bool
+    /// An invoice not finalized yet: counted as it stands, and said so.
+    public let isDraft: Bool
 
-    public init(customer: String, name: String, subtotal: Money, invoiced: Bool) {
+    public init(customer: String, name: String, subtotal: Money, invoiced: Bool, isDraft: Bool = false) {
         self.customer = customer
         self.name = name
         self.subtotal = subtotal
         self.invoiced = invoiced
+        self.isDraft = isDraft
     }
 }

@@ -40,11 +40,13 @@ public struct MarginStore {
             {
                 let customer = try row.decode(0, as: String.self)
                 let number = try row.decode(1, as: String?.self)
+                let status = try row.decode(4, as: String.self)
                 let document = RevenueDocument(
                     customer: customer, name: number ?? "\(customer)/\(period)",
-                    subtotal: Money(try row.decode(3), try row.decode(2, as: Currency.self)), invoiced: true)
+                    subtotal: Money(try row.decode(3), try row.decode(2, as: Currency.self)), invoiced: true,
+                    isDraft: status == Invoice.Status.draft.rawValue)
                 invoiced.insert(customer)
-                if try row.decode(4, as: String.self) == Invoice.Status.void.rawValue {
+                if status == Invoice.Status.void.rawValue {
                     voided.append(document)
                 } else {
                     documents.append(document)
