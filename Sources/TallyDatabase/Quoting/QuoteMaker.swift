@@ -53,11 +53,13 @@ public struct QuoteMaker {
         // Whole seconds: the quote's times print plainly.
         let now = UTCTimestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - now.microsecondsSinceEpoch % 1_000_000)
         var card = options.card
+        var customerCurrency: Currency?
         if let id = options.customer {
             guard let customer = try CustomerStore(db).customer(id: id) else {
                 throw QuoteError(.notFound, "no customer '\(id)' (see tally customers list; for someone not yet a customer use --prospect NAME)")
             }
             card = card ?? customer.card
+            customerCurrency = customer.currency
         }
         let day = options.asOf ?? now.date
         let pricedAt = options.asOf.map(\.startOfDay) ?? now.startOfHour
@@ -68,6 +70,10 @@ public struct QuoteMaker {
         let cards = try RateCardStore(db).cards()
         guard let basisCard = cards.first(where: { $0.id == request.basis.card }) else {
             throw QuoteError(.invalidBasis, "no rate card '\(request.basis.card)'; loaded: \(cards.map(\.id).joined(separator: ", ")) (tally rates load)")
+        }
+        // Said now rather than at acceptance: the customer could never be billed on this quote.
+        if let customerCurrency, customerCurrency != basisCard.currency {
+            throw QuoteError(.invalidBasis, "card '\(basisCard.id)' prices in \(basisCard.currency); customer '\(options.customer!)' is billed in \(customerCurrency)")
         }
 
         let costs = try costBasis(endingBefore: day, quoteCurrency: basisCard.currency)
