@@ -176,7 +176,7 @@ printf '%s\n' "{\"id\":\"m1\",\"customer\":\"acme\",\"model\":\"llama-3.3-70b-in
 DATABASE_URL=$url "$tally" usage ingest "$data/usage.ndjson" >/dev/null 2>&1
 DATABASE_URL=$url "$tally" invoice run --period 2026-11 --customer acme >/dev/null
 out=$(DATABASE_URL=$url "$tally" margin --period 2026-11 --by model); rc=$?
-[ $rc -eq 0 ] && grep -q "= subtotals before credits: 1 invoice(s) of 1 customer(s)" <<<"$out" && grep -q "1 customer(s) rated, not invoiced" <<<"$out" \
+[ $rc -eq 0 ] && grep -q "= subtotals before credits: 1 invoice(s) (1 draft(s)) of 1 customer(s)" <<<"$out" && grep -q "1 draft invoice(s) counted as they stand" <<<"$out" && grep -q "1 customer(s) rated, not invoiced" <<<"$out" \
     && grep -q "fully loaded .* + stranded .*: reconciles" <<<"$out"; check "margin --by model reconciles: invoice subtotals plus the rated customer" $?
 DATABASE_URL=$url "$tally" margin --period 2026-11 --by customer | grep -qE "^zeta .* rated$"; check "margin --by customer labels the uninvoiced customer 'rated'" $?
 DATABASE_URL=$url "$tally" margin --period 2026-11 --by site --format csv | head -1 | grep -q "^site,input tokens,cached tokens,output tokens,revenue,used cost"
