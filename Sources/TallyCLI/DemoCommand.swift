@@ -44,7 +44,7 @@ struct DemoCommand: ParsableCommand {
     var customers = 200
 
     @Option(help: "Usage events to generate (a target: every served model-site-hour gets at least one).")
-    var events = 1_000_000
+    var events = 2_000_000
 
     @Option(help: "Where to write the demo's files (default: <project>/out/demo).")
     var out: String?
@@ -243,8 +243,8 @@ struct DemoCommand: ParsableCommand {
         return lines
     }
 
-    /// The demo customers: most on the public card, a few on Northwind's
-    /// override card, EU businesses with VAT ids on reverse charge.
+    /// The demo customers: most on the public card, a few on one of two
+    /// custom (override) cards, EU businesses with VAT ids on reverse charge.
     static func customersCSV(count: Int, issuerCountry: String) -> String {
         var random = SeededRandom(seed: 200)
         let countries = ["US", "US", "US", "GB", "DE", "FR", "NL", "SE", "CA", "JP", "SG", "IN", "AU", "CH", "IE", "ES"]
@@ -260,7 +260,7 @@ struct DemoCommand: ParsableCommand {
             // Reverse charge is for EU businesses outside the issuer's country (NL).
             let business = eu && country != issuerCountry && Int.random(in: 0..<4, using: &random) > 0
             let vat = business ? "\(country)\(Int.random(in: 100_000_000...999_999_999, using: &random))" : ""
-            let card = i % 25 == 0 ? "northwind-labs" : "public"
+            let card = i % 25 == 0 ? "northwind-labs" : i % 25 == 12 ? "helix-health" : "public"
             text += "\(id),\(name),billing@\(id).example,\(country),\(vat),\(business ? "reverse_charge" : "standard"),USD,\(card)\n"
         }
         return text
