@@ -60,8 +60,10 @@ public struct DemandGenerator {
         // Who uses which model, with what weight (a few large customers, a long tail).
         var users = [[(customer: Int, weight: Int)]](repeating: [], count: models.count)
         let keys = customers.map { _ in Int.random(in: 1...4, using: &random) }
+        // Size ranks drawn at random, so the largest customers are not simply the first ids.
+        let rank = Array(customers.indices).shuffled(using: &random)
         for c in customers.indices {
-            let weight = 1_000_000 / (c + 1) + Int.random(in: 1_000...20_000, using: &random)
+            let weight = 1_000_000 / (rank[c] + 1) + Int.random(in: 1_000...20_000, using: &random)
             var favourites = Set<Int>()
             for _ in 0..<Int.random(in: 1...5, using: &random) where !models.isEmpty { favourites.insert(skewed(models.count)) }
             for m in favourites.sorted() { users[m].append((c, weight)) }
