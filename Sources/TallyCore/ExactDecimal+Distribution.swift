@@ -7,10 +7,12 @@ extension ExactDecimal {
     /// each share is rounded toward zero and the few leftover units (fewer than
     /// one per share) go one at a time to the largest weights (ties: earlier
     /// index). The split is exact and deterministic. Weights must be ≥ 0 with a
-    /// positive sum.
+    /// positive sum; anything else throws (there is no share to give).
     public func distributed(proportionalTo weights: [ExactDecimal]) throws(MoneyError) -> [ExactDecimal] {
         let total = try weights.sum()
-        precondition(total > .zero, "weights must have a positive sum")
+        guard total > .zero, !weights.contains(where: \.isNegative) else {
+            throw MoneyError(.divisionByZero, "cannot split \(self) by weights \(weights): they must be ≥ 0 with a positive sum")
+        }
         var shares: [ExactDecimal] = []
         shares.reserveCapacity(weights.count)
         var assigned = ExactDecimal.zero

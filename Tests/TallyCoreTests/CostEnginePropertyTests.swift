@@ -126,5 +126,8 @@ struct CostEnginePropertyTests {
                 #expect(part.isZero)
             }
         }
+        // No weight to split by is an error, not a crash.
+        #expect { try ExactDecimal(10).distributed(proportionalTo: [.zero, .zero]) } throws: { MoneyError.Code.divisionByZero ~= $0 }
+        #expect { try ExactDecimal(10).distributed(proportionalTo: [ExactDecimal(2), ExactDecimal(-1)]) } throws: { MoneyError.Code.divisionByZero ~= $0 }
     }
 }
