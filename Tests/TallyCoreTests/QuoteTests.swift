@@ -49,6 +49,24 @@ struct QuoteTests {
         q.lines.map { "\($0.model) \($0.tokenClass.rawValue) \($0.price.amount)" }
     }
 
+    @Test func bandLimitsAreInclusiveAndTheFloorItselfPasses() throws {
+        // Exactly 1,000,000 output tokens stay in the first graduated band; the next token is in the second.
+        let at = try quote([QuoteVolume(model: "m", tokens: TokenCounts(output: 1_000_000))], try QuoteBasis(card: "list"))
+        #expect(at.lines[0].bands.map(\.amount) == [2])
+        let over = try quote([QuoteVolume(model: "m", tokens: TokenCounts(output: 1_000_001))], try QuoteBasis(card: "list"))
+        // 1M × 2.00 + 1 × 1.50 per 1M = 2.0000015 → the band lines round once each: 2.00 and 0.00.
+        #expect(over.lines[0].bands.map(\.amount) == [2, 0])
+        // v's volume tier: exactly 1,000,000 is still the first band (0.80), for every token.
+        let v = try quote([QuoteVolume(model: "v", tokens: TokenCounts(output: 1_000_000))], try QuoteBasis(card: "list"))
+        #expect(v.lines[0].price.amount == Self.d("0.80"))
+        // m input alone: 10M × 1.00 = 10.00 against 10M × 0.40 = 4.00 of cost: margin exactly 60%.
+        let input = try quote([QuoteVolume(model: "m", tokens: TokenCounts(input: 10_000_000))], try QuoteBasis(card: "list"), floor: 60)
+        #expect(input.total.marginPercent == 60)
+        #expect(input.flags.isEmpty && !input.failsFloor, "a margin at the floor is not below it")
+        let strict = try quote([QuoteVolume(model: "m", tokens: TokenCounts(input: 10_000_000))], try QuoteBasis(card: "list"), floor: Self.d("60.0001"))
+        #expect(strict.flags.map(\.kind) == [.belowFloor, .belowFloor] && strict.flags[0].message.contains("margin 60.00% is below the 60.0001% floor"))
+    }
+
     @Test func listPricesWithTiersByHand() throws {
         let q = try quote([Self.m, Self.v], try QuoteBasis(card: "list"))
         // input 3M × 1.00 = 3.00; cached 0.5M × 0.10 = 0.05; output graduated 1M × 2.00 + 4M × 1.50 + 1M × 1.00 = 9.00;
