@@ -96,6 +96,22 @@ struct QuoteStoreTests {
         }
     }
 
+    @Test func theCostWindowIsTheThirtyDaysBeforeAsOf() async throws {
+        try await withData { pool, _ in
+            try await pool.withConnection { db in
+                let now = Self.t("2026-12-20T09:30:00Z")
+                // The one GPU-hour is on 2026-11-10.
+                func cost(asOf day: String) throws -> ExactDecimal? {
+                    try QuoteMaker(db).make(.init(prospect: "Globex", volumes: [Self.m], card: "list", asOf: try CivilDate(parsing: day)), now: now)
+                        .models[0].figures.cost
+                }
+                let costs = try ["2026-11-10", "2026-11-11", "2026-12-10", "2026-12-11"].map { try cost(asOf: $0) }
+                // The as-of day itself is not in the window, the day before is, the 30th day before is, the 31st is not.
+                #expect(costs == [nil, Self.d("10.82"), Self.d("10.82"), nil])
+            }
+        }
+    }
+
     @Test func anUnknownCustomerOrCardIsRefused() async throws {
         try await withData { pool, _ in
             try await pool.withConnection { db in
