@@ -16,33 +16,43 @@ extension InvoiceRun {
         }
     }
 
-    /// Rates the month of every customer the run would invoice, except
-    /// `excluded`, exactly as the run would, and writes nothing.
+    /// Rates the month of `customers` exactly as the run would, and writes
+    /// nothing.
     ///
     /// Margin reports use it for customers that have no invoice for the
     /// period yet: the same plan and rater as ``run(period:customer:progress:)``,
     /// so the lines are the draft's lines. Credits and tax are not applied
     /// (revenue is before both), so a missing tax rate does not stop it; a
-    /// pricing gap does, every one reported at once.
-    public func preview(period: BillingMonth, excluding excluded: Set<String>) throws -> [RatedCustomer] {
+    /// pricing gap does, every one reported at once. A few customers are
+    /// planned one by one (their usage read through the customer index); many
+    /// share one plan of the whole month.
+    public func preview(period: BillingMonth, customers: [String]) throws -> [RatedCustomer] {
         var timer = PhaseTimer()
-        let plan = try prepare(period: period, customer: nil, timer: &timer)
+        let wanted = Set(customers)
+        let plans = wanted.count <= Self.previewOneByOne
+            ? try wanted.sorted().map { try prepare(period: period, customer: $0, timer: &timer) }
+            : [try prepare(period: period, customer: nil, timer: &timer)]
         var rated: [RatedCustomer] = []
         var problems: [String] = []
-        for id in plan.ids where !excluded.contains(id) {
-            guard let customer = plan.customers[id] else {
-                problems.append("\(id): usage for a customer that does not exist")
-                continue
-            }
-            do {
-                rated.append(RatedCustomer(customer: customer, months: try Self.rate(customer, plan: plan)))
-            } catch let error as RatingError where !error.gaps.isEmpty {
-                problems += error.gaps.map { "\(id): \($0)" }
-            } catch let error as RatingError {
-                problems.append("\(id): \(error.message)")
+        for plan in plans {
+            for id in plan.ids where wanted.contains(id) {
+                guard let customer = plan.customers[id] else {
+                    problems.append("\(id): usage for a customer that does not exist")
+                    continue
+                }
+                do {
+                    rated.append(RatedCustomer(customer: customer, months: try Self.rate(customer, plan: plan)))
+                } catch let error as RatingError where !error.gaps.isEmpty {
+                    problems += error.gaps.map { "\(id): \($0)" }
+                } catch let error as RatingError {
+                    problems.append("\(id): \(error.message)")
+                }
             }
         }
         guard problems.isEmpty else { throw Gaps(problems: problems) }
         return rated
     }
+
+    /// Up to this many customers are planned one by one.
+    static let previewOneByOne = 50
 }

@@ -10,7 +10,7 @@ import TallyPostgres
 ///   `invoices.lines`), with the headers' subtotals read separately so the
 ///   report can check they agree;
 /// - customers with usage billed in the period and no invoice row: priced as
-///   the invoice run would (``InvoiceRun/preview(period:excluding:)``), nothing written;
+///   the invoice run would (``InvoiceRun/preview(period:customers:)``), nothing written;
 /// - served tokens per customer, model, site and UTC day from `usage_hourly`.
 public struct MarginStore {
     let db: PostgresConnection
@@ -31,7 +31,6 @@ public struct MarginStore {
 
             var documents: [RevenueDocument] = []
             var voided: [RevenueDocument] = []
-            var invoiced = Set<String>()
             for row in try db.execute(
                 """
                 SELECT customer_id, number, currency, subtotal, status FROM invoices
@@ -45,7 +44,6 @@ public struct MarginStore {
                     customer: customer, name: number ?? "\(customer)/\(period)",
                     subtotal: Money(try row.decode(3), try row.decode(2, as: Currency.self)), invoiced: true,
                     isDraft: status == Invoice.Status.draft.rawValue)
-                invoiced.insert(customer)
                 if status == Invoice.Status.void.rawValue {
                     voided.append(document)
                 } else {
@@ -87,14 +85,15 @@ public struct MarginStore {
                 throw MarginError(.reconciliation, "invoice lines do not add up to their subtotal: " + unbalanced.joined(separator: "; "))
             }
 
-            let needsRating = try db.scalar(
+            // Customers with usage billed in the period and no invoice row (a void one counts: billed, then reversed).
+            let uninvoiced = try db.execute(
                 """
-                SELECT EXISTS (
-                    SELECT 1 FROM usage_hourly u WHERE u.billing_month = \(period.firstDay)
-                      AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = u.customer_id AND i.period = \(period.firstDay)))
-                """, as: Bool.self)
-            if needsRating {
-                for rated in try InvoiceRun(db, issuer: try issuer()).preview(period: period, excluding: invoiced) {
+                SELECT DISTINCT customer_id FROM usage_hourly WHERE billing_month = \(period.firstDay)
+                EXCEPT SELECT customer_id FROM invoices WHERE period = \(period.firstDay)
+                """
+            ).map { try $0.decode(0, as: String.self) }
+            if !uninvoiced.isEmpty {
+                for rated in try InvoiceRun(db, issuer: try issuer()).preview(period: period, customers: uninvoiced) {
                     let lines = rated.months.flatMap(\.lines)
                     guard !lines.isEmpty else { continue }
                     let id = rated.customer.id
