@@ -139,6 +139,9 @@ out=$(DATABASE_URL=$url "$tally" quote accept "$id" --customer globex --effectiv
 check "quote accept writes rates/custom/globex.yaml, which rates check accepts" $?
 out=$(DATABASE_URL=$url "$tally" customers list); grep -E "^globex " <<<"$out" | grep -q " globex"; check "the customer is on the new card" $?
 out=$(DATABASE_URL=$url "$tally" rates show globex --at 2026-12-01); grep -qE "^llama-3.3-70b-instruct +0.342 " <<<"$out"; check "the card is loaded with the quote's prices" $?
+out=$(DATABASE_URL=$url "$tally" quote show "$id" --format json)
+python3 -c 'import json,sys; a=json.load(sys.stdin)["acceptance"]; assert a["customer"]=="globex" and a["card"]=="globex" and a["file"].endswith("custom/globex.yaml")' <<<"$out"
+check "quote show --format json carries the acceptance" $?
 out=$(DATABASE_URL=$url "$tally" quote accept "$id" --customer globex --rates "$q/rates" 2>&1); rc=$?
 [ $rc -ne 0 ] && grep -q "already accepted" <<<"$out"; check "a quote is accepted once" $?
 DATABASE_URL=$url "$tally" quote --prospect "Initech" --volume llama-3.3-70b-instruct:input=1e9 --floor 99% --fail-below-floor --as-of 2026-11-29 >/dev/null 2>&1

@@ -75,6 +75,9 @@ struct QuoteCommand: ParsableCommand {
                 floorPercent: try floor.map { try QuoteRequest.parseFloor($0) } ?? QuoteRequest.defaultFloorPercent,
                 validDays: validDays, asOf: try asOf.map { try CivilDate(parsing: $0) })
             let db = try DatabaseTarget().migratedConnection()
+            if let asOf = options.asOf, asOf > UTCTimestamp.now.date {
+                Terminal.note("--as-of \(asOf) is after today: the cost window's last days are not over, its cost is what is recorded so far")
+            }
             var quote = try QuoteMaker(db).make(options)
             let refused = failBelowFloor && quote.failsFloor
             if !refused { quote = try QuoteStore(db).save(quote) }
@@ -100,7 +103,12 @@ struct QuoteCommand: ParsableCommand {
                 throw QuoteError(.notFound, "no quote \(id) (see tally quote list)")
             }
             let text = QuoteText(quote: record.quote, status: record.status)
-            print(format == .json ? try text.json() : text.table())
+            let acceptance = record.acceptedAt.map {
+                QuoteText.Acceptance(
+                    at: $0.description, customer: record.acceptedCustomer ?? "", card: record.acceptedCard ?? "",
+                    effectiveFrom: record.acceptedEffectiveFrom?.description ?? "", file: record.acceptedFile ?? "")
+            }
+            print(format == .json ? try text.json(acceptance: acceptance) : text.table())
             if format != .json, let at = record.acceptedAt {
                 print("accepted \(at) for customer \(record.acceptedCustomer ?? "?"): card \(record.acceptedCard ?? "?") from \(record.acceptedEffectiveFrom.map(\.description) ?? "?") (\(record.acceptedFile ?? "?"))")
             }

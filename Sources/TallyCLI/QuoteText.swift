@@ -106,11 +106,22 @@ struct QuoteText {
         let status: String?
         let stored: Bool
         let failsFloor: Bool
+        let acceptance: Acceptance?
     }
 
-    func json() throws -> String {
+    /// How an accepted quote became a card (absent until accepted).
+    struct Acceptance: Encodable {
+        let at: String
+        let customer: String
+        let card: String
+        let effectiveFrom: String
+        let file: String
+    }
+
+    func json(acceptance: Acceptance? = nil) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: try encoder.encode(JSONForm(quote: quote, status: status?.rawValue, stored: stored, failsFloor: quote.failsFloor)), as: UTF8.self)
+        let form = JSONForm(quote: quote, status: status?.rawValue, stored: stored, failsFloor: quote.failsFloor, acceptance: acceptance)
+        return String(decoding: try encoder.encode(form), as: UTF8.self)
     }
 }
