@@ -112,7 +112,7 @@ public struct DemandGenerator {
                 let at = month.start.adding(
                     microseconds: Int64(s.key.hour) * UTCTimestamp.microsecondsPerHour + Int64.random(in: 0..<3_600, using: &random) * 1_000_000)
                 let tag = "key-\(customer.prefix(8))-\(Int.random(in: 1...keys[c], using: &random))"
-                let line = "{\"id\":\"ev-\(id)\",\"customer\":\"\(customer)\",\"model\":\"\(s.key.model)\",\"timestamp\":\"\(UsageGenerator.rfc3339(at))\",\"input_tokens\":\(tokens.input),\"cached_input_tokens\":\(tokens.cachedInput),\"output_tokens\":\(tokens.output),\"site\":\"\(s.key.site)\",\"tag\":\"\(tag)\"}\n"
+                let line = "{\"id\":\"dm-\(id)\",\"customer\":\"\(customer)\",\"model\":\"\(s.key.model)\",\"timestamp\":\"\(UsageGenerator.rfc3339(at))\",\"input_tokens\":\(tokens.input),\"cached_input_tokens\":\(tokens.cachedInput),\"output_tokens\":\(tokens.output),\"site\":\"\(s.key.site)\",\"tag\":\"\(tag)\"}\n"
                 id += 1
                 let copies = Int.random(in: 0..<100, using: &random) < duplicatePercent ? 2 : 1
                 for _ in 0..<copies { chunk += line.utf8 }
