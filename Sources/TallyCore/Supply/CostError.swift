@@ -1,33 +1,21 @@
 /// A cost computation that cannot give a truthful answer.
-public struct CostError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        public let name: String
-        private init(_ name: String) { self.name = name }
-        public var description: String { name }
+///
+/// A ``DomainError`` (a code to match in `catch`, a message for people); its
+/// codes are below.
+public typealias CostError = DomainError<CostErrorDomain>
 
-        /// No FX rate for a currency on or before a day.
-        public static let missingFXRate = Code("missingFXRate")
-        /// A pool-hour allocates more GPUs than it has.
-        public static let overAllocated = Code("overAllocated")
-        /// A period that is empty or not on whole hours.
-        public static let invalidPeriod = Code("invalidPeriod")
-        /// An allocation or purchase for a site the engine does not know.
-        public static let unknownPool = Code("unknownPool")
-        /// Arithmetic left the exact range.
-        public static let arithmetic = Code("arithmetic")
+/// The area of ``CostError``.
+public enum CostErrorDomain: ErrorDomain {}
 
-        public static func ~= (code: Code, error: any Error) -> Bool {
-            (error as? CostError)?.code == code
-        }
-    }
-
-    public var code: Code
-    public var message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
+extension DomainError.Code where Domain == CostErrorDomain {
+    /// No FX rate for a currency on or before a day.
+    public static var missingFXRate: Self { Self("missingFXRate") }
+    /// A pool-hour allocates more GPUs than it has.
+    public static var overAllocated: Self { Self("overAllocated") }
+    /// A period that is empty or not on whole hours.
+    public static var invalidPeriod: Self { Self("invalidPeriod") }
+    /// An allocation or purchase for a site the engine does not know.
+    public static var unknownPool: Self { Self("unknownPool") }
+    /// Arithmetic left the exact range.
+    public static var arithmetic: Self { Self("arithmetic") }
 }
