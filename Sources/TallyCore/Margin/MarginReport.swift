@@ -344,14 +344,20 @@ public struct MarginReport: Sendable {
         return costs
     }
 
-    static func byCustomer(_ facts: MarginFacts, revenue: [CustomerModel: Revenue]) throws -> [String: Row] {
+    /// Rows keyed by `key` of each (customer, model) with their revenue.
+    static func revenueRows(_ revenue: [CustomerModel: Revenue], key: (CustomerModel) -> String) throws -> [String: Row] {
         var rows: [String: Row] = [:]
         for (k, r) in revenue {
-            var row = rows[k.customer] ?? Row(key: k.customer)
+            var row = rows[key(k)] ?? Row(key: key(k))
             row.revenue = try row.revenue + r.total
             row.ratedRevenue = try row.ratedRevenue + r.rated
-            rows[k.customer] = row
+            rows[key(k)] = row
         }
+        return rows
+    }
+
+    static func byCustomer(_ facts: MarginFacts, revenue: [CustomerModel: Revenue]) throws -> [String: Row] {
+        var rows = try revenueRows(revenue) { $0.customer }
         // Weighted tokens per model and customer.
         var weightOf: [String: [String: ExactDecimal]] = [:]
         for served in facts.served {
@@ -386,13 +392,7 @@ public struct MarginReport: Sendable {
     }
 
     static func byModel(_ facts: MarginFacts, revenue: [CustomerModel: Revenue]) throws -> [String: Row] {
-        var rows: [String: Row] = [:]
-        for (k, r) in revenue {
-            var row = rows[k.model] ?? Row(key: k.model)
-            row.revenue = try row.revenue + r.total
-            row.ratedRevenue = try row.ratedRevenue + r.rated
-            rows[k.model] = row
-        }
+        var rows = try revenueRows(revenue) { $0.model }
         for served in facts.served {
             var row = rows[served.model] ?? Row(key: served.model)
             row.tokens = row.tokens + served.tokens
