@@ -42,13 +42,8 @@ struct MarketCommand: ParsableCommand {
                 rows: prices.map { [$0.provider, $0.sourceKey, show($0.input), show($0.cachedInput), show($0.output)] },
                 textColumns: [0, 1])
             print(format == .csv ? try output.csv() : output.table())
-            if format == .table {
-                let outputs = prices.map(\.output).sorted()
-                let middle = outputs.count / 2
-                // The median of an even count is the mean of the middle two (exact: halving adds one place).
-                let median = outputs.count % 2 == 1 ? outputs[middle]
-                    : try (outputs[middle - 1] + outputs[middle]).divided(by: 2, rounding: .halfEven)
-                print("\noutput per 1M across \(prices.count) offers: min \(show(outputs.first)), median \(show(median)), max \(show(outputs.last))")
+            if format == .table, let range = try MarketRange(prices: prices.map(\.output)) {
+                print("\noutput per 1M across \(range.offers) offers: min \(show(range.min)), median \(show(range.median)), max \(show(range.max))")
             }
         }
     }

@@ -7,7 +7,7 @@ public struct MarketRange: Hashable, Sendable, Codable {
     public let min: ExactDecimal
     public let median: ExactDecimal
     public let max: ExactDecimal
-    /// How many offers the range is over.
+    /// How many prices the range is over (quotes give one per provider).
     public let offers: Int
 
     /// nil without prices.
