@@ -293,13 +293,14 @@ public struct InvoiceRun {
         struct Figures {
             var segments: [SegmentKey: TokenCounts] = [:]
             var tags: [TagKey: (tokens: TokenCounts, events: Int64)] = [:]
+
+            mutating func add(_ segment: SegmentKey, _ tag: TagKey, _ tokens: TokenCounts, _ events: Int64) {
+                segments[segment] = (segments[segment] ?? .zero) + tokens
+                let known = tags[tag]
+                tags[tag] = ((known?.tokens ?? .zero) + tokens, (known?.events ?? 0) + events)
+            }
         }
         var customers: [String: Figures] = [:]
-        func add(_ id: String, _ segment: SegmentKey, _ tag: TagKey, _ tokens: TokenCounts, _ events: Int64) {
-            customers[id, default: Figures()].segments[segment, default: .zero] = (customers[id]?.segments[segment] ?? .zero) + tokens
-            let known = customers[id]!.tags[tag]
-            customers[id]!.tags[tag] = ((known?.tokens ?? .zero) + tokens, (known?.events ?? 0) + events)
-        }
         // Model names repeat on every row: decode each distinct one once.
         var models = StringCache()
         for row in rows {
@@ -311,7 +312,7 @@ public struct InvoiceRun {
             let events = try row.decode(7, as: Int64.self)
             // Tags of one segment may start at different hours: key the segment by its cut.
             let start = sortedCuts.last { $0 <= first } ?? first
-            add(id, SegmentKey(model: model, start: start), TagKey(tag: tag, model: model), tokens, events)
+            customers[id, default: Figures()].add(SegmentKey(model: model, start: start), TagKey(tag: tag, model: model), tokens, events)
         }
         for (id, figures) in customers {
             var months: [BillingMonth: [UsageHour]] = [:]
