@@ -101,13 +101,8 @@ struct DemoCommand: ParsableCommand {
 
         section("Rate cards and tax rates (tally rates load)")
         let rates = target.paths.root.appendingPathComponent("rates").path
-        let (cards, taxes) = try RatesCommand.PathOption.parse(rates)
-        let loaded = try db.transaction {
-            _ = try TaxRateStore(db).load(taxes ?? [])
-            return try RateCardStore(db).load(cards)
-        }
-        print("\(loaded.cards) cards from \(rates): \(loaded.versionsAdded) versions added, \(loaded.versionsUnchanged) unchanged")
-        print("\(taxes?.count ?? 0) tax rates for \(Set((taxes ?? []).map(\.country)).count) countries from \(rates)/tax")
+        print("from \(rates):")
+        for line in try RatesCommand.Load.load(try RatesCommand.PathOption.parse(rates), into: db) { print("  " + line) }
 
         section("Customers (tally customers import) and credits (tally credits grant)")
         let customersFile = outDirectory.appendingPathComponent("customers.csv")
@@ -213,11 +208,9 @@ struct DemoCommand: ParsableCommand {
         let clock = ContinuousClock()
         let started = clock.now
         let summary = try InvoiceRun(db, issuer: issuer).run(period: month)
-        lines.append("run: \(summary.customers) customers, \(summary.drafts) drafts, \(summary.skippedIssued) issued invoices left as they are, in \((clock.now - started).milliseconds) ms")
-        for (currency, figures) in summary.totals.sorted(by: { $0.key < $1.key }) {
-            let f = figures.map { Display.amount($0.amount, currency, grouped: true) }
-            lines.append("  \(currency): subtotal \(f[0]), credits \(f[1]), tax \(f[2]), total \(f[3])")
-        }
+        let described = InvoiceCommand.Run.describe(summary)
+        lines.append("run in \((clock.now - started).milliseconds) ms: " + described[0])
+        lines += described.dropFirst()
         let numbers = try InvoiceStore(db).finalize(period: month, issuer: issuer, issueDate: month.next.firstDay)
         if let firstNumber = numbers.first, let lastNumber = numbers.last {
             lines.append("finalized \(numbers.count): \(firstNumber) … \(lastNumber), issued \(month.next.firstDay)")

@@ -43,11 +43,16 @@ struct InvoiceCommand: ParsableCommand {
                 bar.show(done, of: total)
             }
             bar.finish()
-            print("\(month): \(s.customers) customer(s), \(s.drafts) draft(s) written, \(s.skippedIssued) issued invoice(s) left as they are")
-            for (currency, figures) in s.totals.sorted(by: { $0.key < $1.key }) {
-                let f = figures.map { Display.amount($0.amount, currency, grouped: true) }
-                print("  \(currency): subtotal \(f[0]), credits \(f[1]), tax \(f[2]), total \(f[3])")
-            }
+            print("\(month): " + Self.describe(s).joined(separator: "\n"))
+        }
+
+        /// The run's summary for people: counts, then totals per currency.
+        static func describe(_ s: InvoiceRun.Summary) -> [String] {
+            ["\(s.customers) customer(s), \(s.drafts) draft(s) written, \(s.skippedIssued) issued invoice(s) left as they are"]
+                + s.totals.sorted(by: { $0.key < $1.key }).map { currency, figures in
+                    let f = figures.map { Display.amount($0.amount, currency, grouped: true) }
+                    return "  \(currency): subtotal \(f[0]), credits \(f[1]), tax \(f[2]), total \(f[3])"
+                }
         }
     }
 

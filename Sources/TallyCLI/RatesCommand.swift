@@ -75,16 +75,21 @@ struct RatesCommand: ParsableCommand {
         @OptionGroup var options: PathOption
 
         func run() throws {
-            let (cards, taxes) = try options.parsed()
-            let db = try DatabaseTarget().migratedConnection()
-            let s = try db.transaction {
-                if let taxes {
+            for line in try Self.load(try options.parsed(), into: try DatabaseTarget().migratedConnection()) { print(line) }
+        }
+
+        /// Loads tax rates and cards in one transaction; says what changed.
+        static func load(_ parsed: (cards: [RateCardFile.Parsed], taxes: [TaxRate]?), into db: PostgresConnection) throws -> [String] {
+            try db.transaction {
+                var lines: [String] = []
+                if let taxes = parsed.taxes {
                     let changed = try TaxRateStore(db).load(taxes)
-                    print("tax rates: \(taxes.count) rate(s), \(changed) changed")
+                    lines.append("tax rates: \(taxes.count) rate(s) for \(Set(taxes.map(\.country)).count) countries, \(changed) changed")
                 }
-                return try RateCardStore(db).load(cards)
+                let s = try RateCardStore(db).load(parsed.cards)
+                lines.append("\(s.cards) card(s): \(s.versionsAdded) version(s) added, \(s.versionsChanged) changed, \(s.versionsRemoved) removed, \(s.versionsUnchanged) unchanged")
+                return lines
             }
-            print("\(s.cards) card(s): \(s.versionsAdded) version(s) added, \(s.versionsChanged) changed, \(s.versionsRemoved) removed, \(s.versionsUnchanged) unchanged")
         }
     }
 
