@@ -27,9 +27,7 @@ public enum InvoiceBuilder {
         let currency = customer.currency
         var lines: [InvoiceLine] = []
         for month in usage.sorted(by: { $0.month < $1.month }) {
-            // The rater returns its lines sorted; sort only what is not.
-            let sorted = zip(month.lines, month.lines.dropFirst()).allSatisfy { $0 <= $1 } ? month.lines : month.lines.sorted()
-            for rated in sorted {
+            for rated in month.lines.sorted() {
                 guard rated.amount.currency == currency else {
                     throw InvoiceError(.currency, "\(customer.id): a line in \(rated.amount.currency) on an invoice in \(currency)")
                 }
@@ -46,8 +44,7 @@ public enum InvoiceBuilder {
             issuer: issuer, customer: customer, period: period, currency: currency, status: .draft, number: nil, issueDate: nil,
             dueDate: nil, paidOn: nil, lines: lines, subtotal: subtotal, credits: applied, creditsTotal: creditsTotal,
             taxes: [invoiceTax], taxTotal: invoiceTax.amount, total: total,
-            tagUsage: zip(tagUsage, tagUsage.dropFirst()).allSatisfy({ ($0.tag, $0.model) <= ($1.tag, $1.model) })
-                ? tagUsage : tagUsage.sorted { ($0.tag, $0.model) < ($1.tag, $1.model) })
+            tagUsage: tagUsage.sorted { ($0.tag, $0.model) < ($1.tag, $1.model) })
     }
 
     /// The tax line for a customer: its treatment decides the category; the

@@ -70,22 +70,19 @@ public struct Quote: Hashable, Sendable, Codable {
             flags.append(QuoteFlag(kind: .belowCost, scope: "\(line.model) \(line.tokenClass.rawValue)",
                 message: "effective \(line.effectivePerMillion.rounded(places: 6, .halfAwayFromZero).formatted(places: 6)) per 1M is below cost \(line.costPerMillion!.rounded(places: 6, .halfAwayFromZero).formatted(places: 6)) per 1M"))
         }
-        for m in models {
-            if m.figures.costUnknown {
-                flags.append(QuoteFlag(kind: .unverified, scope: m.model, message: "cost unknown (\(unknown)): the floor cannot be verified"))
-            } else if m.figures.belowCost {
-                flags.append(QuoteFlag(kind: .belowCost, scope: m.model, message: "price is below cost (margin \(percent(m.figures)))"))
-            } else if m.figures.belowFloor(floorPercent) {
-                flags.append(QuoteFlag(kind: .belowFloor, scope: m.model, message: "margin \(percent(m.figures)) is below the \(floorPercent)% floor"))
+        // A model or the total: unverifiable, below cost, or below the floor (the first that applies).
+        func floorFlag(_ figures: QuoteFigures, scope: String, unknownCost: String) -> QuoteFlag? {
+            if figures.costUnknown {
+                return QuoteFlag(kind: .unverified, scope: scope, message: "\(unknownCost): the floor cannot be verified")
+            } else if figures.belowCost {
+                return QuoteFlag(kind: .belowCost, scope: scope, message: "price is below cost (margin \(percent(figures)))")
+            } else if figures.belowFloor(floorPercent) {
+                return QuoteFlag(kind: .belowFloor, scope: scope, message: "margin \(percent(figures)) is below the \(floorPercent)% floor")
             }
+            return nil
         }
-        if total.costUnknown {
-            flags.append(QuoteFlag(kind: .unverified, scope: "total", message: "cost of some models unknown: the floor cannot be verified"))
-        } else if total.belowCost {
-            flags.append(QuoteFlag(kind: .belowCost, scope: "total", message: "price is below cost (margin \(percent(total)))"))
-        } else if total.belowFloor(floorPercent) {
-            flags.append(QuoteFlag(kind: .belowFloor, scope: "total", message: "margin \(percent(total)) is below the \(floorPercent)% floor"))
-        }
+        flags += models.compactMap { floorFlag($0.figures, scope: $0.model, unknownCost: "cost unknown (\(unknown))") }
+        if let flag = floorFlag(total, scope: "total", unknownCost: "cost of some models unknown") { flags.append(flag) }
         self.flags = flags
     }
 
@@ -102,7 +99,4 @@ public struct Quote: Hashable, Sendable, Codable {
     public enum Status: String, Hashable, Sendable, Codable, CaseIterable {
         case open, accepted, expired
     }
-
-    /// The customer's id, or the prospect's name.
-    public var party: String { customer ?? prospect ?? "" }
 }

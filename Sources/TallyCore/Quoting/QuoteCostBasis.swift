@@ -53,7 +53,7 @@ public struct QuoteCostBasis: Hashable, Sendable, Codable {
     /// First and last day of the window (inclusive), e.g. 2026-10-30 – 2026-11-28.
     public var firstDay: CivilDate { from.date }
     public var lastDay: CivilDate { to.adding(microseconds: -1).date }
-    public var days: Int { Int((to.microsecondsSinceEpoch - from.microsecondsSinceEpoch) / (24 * UTCTimestamp.microsecondsPerHour)) }
+    public var days: Int { Int((to.microsecondsSinceEpoch - from.microsecondsSinceEpoch) / UTCTimestamp.microsecondsPerDay) }
 
     /// "no cost history between D1 and D2", for a model without cost.
     public var unknownReason: String { "no cost history between \(firstDay) and \(lastDay)" }

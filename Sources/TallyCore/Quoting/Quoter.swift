@@ -46,7 +46,7 @@ public enum Quoter {
                     costPerMillion: cost, market: range))
             }
         }
-        let expires = request.createdAt.adding(microseconds: Int64(request.validDays) * 24 * UTCTimestamp.microsecondsPerHour)
+        let expires = request.createdAt.adding(microseconds: Int64(request.validDays) * UTCTimestamp.microsecondsPerDay)
         return try Quote(
             customer: request.customer, prospect: request.prospect, createdAt: request.createdAt, expiresAt: expires,
             pricedAt: request.pricedAt, currency: currency, basis: request.basis, terms: terms, volumes: request.volumes,

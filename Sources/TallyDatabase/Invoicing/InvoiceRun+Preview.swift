@@ -10,9 +10,7 @@ extension InvoiceRun {
 
         /// Σ of the rated lines (each rounded once): the invoice's subtotal.
         public func subtotal() throws -> Money {
-            var total = Money(.zero, customer.currency)
-            for month in months { for line in month.lines { total = try total + line.amount } }
-            return total
+            try months.flatMap(\.lines).map(\.amount).sum(in: customer.currency)
         }
     }
 

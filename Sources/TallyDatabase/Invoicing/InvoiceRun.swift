@@ -322,9 +322,8 @@ public struct InvoiceRun {
                 months[month, default: []].append(UsageHour(hour: key.start, model: key.model, tokens: tokens))
             }
             usage.hours[id] = months
-            // The breakdown by tag, in the order the invoice shows it.
+            // The breakdown by tag (the invoice builder puts it in order).
             usage.tags[id] = figures.tags.map { TagUsage(tag: $0.key.tag, model: $0.key.model, tokens: $0.value.tokens, events: $0.value.events) }
-                .sorted { ($0.tag, $0.model) < ($1.tag, $1.model) }
         }
         return usage
     }

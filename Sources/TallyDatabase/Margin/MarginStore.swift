@@ -73,11 +73,10 @@ public struct MarginStore {
             // check alone would let two wrong invoices cancel out).
             let unbalanced = try db.execute(
                 """
-                SELECT coalesce(i.number, i.customer_id || '/' || to_char(i.period, 'YYYY-MM')), i.subtotal,
-                       (SELECT coalesce(sum(l.amount::numeric), 0) FROM json_to_recordset(i.lines) AS l(amount text))
+                SELECT coalesce(i.number, i.customer_id || '/' || to_char(i.period, 'YYYY-MM')), i.subtotal, s.lines
                 FROM invoices i
-                WHERE i.period = \(period.firstDay) AND i.status <> 'void'
-                  AND i.subtotal <> (SELECT coalesce(sum(l.amount::numeric), 0) FROM json_to_recordset(i.lines) AS l(amount text))
+                CROSS JOIN LATERAL (SELECT coalesce(sum(l.amount::numeric), 0) AS lines FROM json_to_recordset(i.lines) AS l(amount text)) s
+                WHERE i.period = \(period.firstDay) AND i.status <> 'void' AND i.subtotal <> s.lines
                 ORDER BY 1
                 """
             ).map { "\(try $0.decode(0, as: String.self)): subtotal \(try $0.decode(1, as: ExactDecimal.self)), lines \(try $0.decode(2, as: ExactDecimal.self))" }

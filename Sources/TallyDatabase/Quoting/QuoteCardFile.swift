@@ -60,8 +60,9 @@ public enum QuoteCardFile {
         name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._/-]*$"#, options: .regularExpression) != nil ? name : quoted(name)
     }
 
+    /// A YAML double-quoted scalar: a JSON string is one, so the JSON
+    /// renderer's escaper (control characters included) serves.
     static func quoted(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        InvoiceJSON.quoted(text)
     }
 }

@@ -116,7 +116,7 @@ public struct QuoteMaker {
         var tokens: Int64 = 0
         for row in report.rows {
             gpuHours = try gpuHours + row.usedGPUHours
-            tokens += row.tokens.input + row.tokens.cachedInput + row.tokens.output
+            tokens += row.tokens.total
             if let cost = row.costPerMillion { perModel[row.key] = cost }
         }
         var conversion: QuoteConversion?
