@@ -44,7 +44,7 @@ public struct CreditStore {
     /// before its end), each with what is left for it: the amount minus what
     /// issued invoices took and what drafts of earlier months took (a later
     /// month's draft is rebuilt after this one, so it does not hold credit).
-    public func available(for period: BillingMonth, customer: String? = nil) throws -> [String: [(grant: CreditGrant, remaining: Money)]] {
+    public func available(for period: BillingMonth, customers: [String]? = nil) throws -> [String: [(grant: CreditGrant, remaining: Money)]] {
         let lastDay = period.lastDay
         let rows = try db.execute(
             """
@@ -54,7 +54,7 @@ public struct CreditStore {
                        WHERE c.grant_id = g.id AND i.period <> \(period.firstDay)
                          AND (i.status IN ('finalized', 'paid') OR (i.status = 'draft' AND i.period < \(period.firstDay)))), 0)
             FROM credit_grants g
-            WHERE g.expires_on >= \(lastDay) AND (\(customer)::text IS NULL OR g.customer_id = \(customer))
+            WHERE g.expires_on >= \(lastDay) AND (\(customers)::text[] IS NULL OR g.customer_id = ANY(\(customers)))
             ORDER BY g.customer_id, g.expires_on, g.id
             """)
         var result: [String: [(grant: CreditGrant, remaining: Money)]] = [:]

@@ -19,38 +19,29 @@ extension InvoiceRun {
     ///
     /// Margin reports use it for customers that have no invoice for the
     /// period yet: the same plan and rater as ``run(period:customer:progress:)``,
-    /// so the lines are the draft's lines. Credits and tax are not applied
-    /// (revenue is before both), so a missing tax rate does not stop it; a
-    /// pricing gap does, every one reported at once. A few customers are
-    /// planned one by one (their usage read through the customer index); many
-    /// share one plan of the whole month.
+    /// so the lines are the draft's lines, and only those customers' usage is
+    /// read. Credits and tax are not applied (revenue is before both), so a
+    /// missing tax rate does not stop it; a pricing gap does, every one
+    /// reported at once.
     public func preview(period: BillingMonth, customers: [String]) throws -> [RatedCustomer] {
         var timer = PhaseTimer()
-        let wanted = Set(customers)
-        let plans = wanted.count <= Self.previewOneByOne
-            ? try wanted.sorted().map { try prepare(period: period, customer: $0, timer: &timer) }
-            : [try prepare(period: period, customer: nil, timer: &timer)]
+        let plan = try prepare(period: period, customers: customers, timer: &timer)
         var rated: [RatedCustomer] = []
         var problems: [String] = []
-        for plan in plans {
-            for id in plan.ids where wanted.contains(id) {
-                guard let customer = plan.customers[id] else {
-                    problems.append("\(id): usage for a customer that does not exist")
-                    continue
-                }
-                do {
-                    rated.append(RatedCustomer(customer: customer, months: try Self.rate(customer, plan: plan)))
-                } catch let error as RatingError where !error.gaps.isEmpty {
-                    problems += error.gaps.map { "\(id): \($0)" }
-                } catch let error as RatingError {
-                    problems.append("\(id): \(error.message)")
-                }
+        for id in plan.ids {
+            guard let customer = plan.customers[id] else {
+                problems.append("\(id): usage for a customer that does not exist")
+                continue
+            }
+            do {
+                rated.append(RatedCustomer(customer: customer, months: try Self.rate(customer, plan: plan)))
+            } catch let error as RatingError where !error.gaps.isEmpty {
+                problems += error.gaps.map { "\(id): \($0)" }
+            } catch let error as RatingError {
+                problems.append("\(id): \(error.message)")
             }
         }
         guard problems.isEmpty else { throw Gaps(problems: problems) }
         return rated
     }
-
-    /// Up to this many customers are planned one by one.
-    static let previewOneByOne = 50
 }

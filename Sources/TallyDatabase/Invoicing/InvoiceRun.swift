@@ -59,7 +59,7 @@ public struct InvoiceRun {
         return try db.transaction {
             try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(Self.lock)))")
             // Everything is read first: no query can run while the drafts stream in by COPY.
-            let plan = try prepare(period: period, customer: customer, timer: &timer)
+            let plan = try prepare(period: period, customers: customer.map { [$0] }, timer: &timer)
             // Pricing starts now, so it also overlaps the deletion of the old drafts.
             let pricing = startPricing(plan)
             var invoices: [Invoice] = []
@@ -94,20 +94,21 @@ public struct InvoiceRun {
         let taxes: TaxTable
     }
 
-    func prepare(period: BillingMonth, customer only: String?, timer: inout PhaseTimer) throws -> Plan {
+    /// `only`: these customers (nil: every customer).
+    func prepare(period: BillingMonth, customers only: [String]?, timer: inout PhaseTimer) throws -> Plan {
         let customers = Dictionary(uniqueKeysWithValues: try CustomerStore(db).all().map { ($0.id, $0) })
         let issued = Set(try db.execute(
             """
             SELECT customer_id FROM invoices WHERE period = \(period.firstDay) AND status <> 'draft'
-              AND (\(only)::text IS NULL OR customer_id = \(only))
+              AND (\(only)::text[] IS NULL OR customer_id = ANY(\(only)))
             """).map { try $0.decode(0, as: String.self) })
         let cards = try RateCardStore(db).cards()
         let boundaries = Array(Set(cards.flatMap { $0.versions.map(\.effectiveFrom) })).sorted()
         timer.lap("setup")
-        let usage = try segmentedUsage(period: period, customer: only, boundaries: boundaries)
+        let usage = try segmentedUsage(period: period, customers: only, boundaries: boundaries)
         timer.lap("usage")
-        let billed = try billedVolume(period: period, customer: only, lateMonths: usage.lateMonths)
-        let credits = try CreditStore(db).available(for: period, customer: only)
+        let billed = try billedVolume(period: period, customers: only, lateMonths: usage.lateMonths)
+        let credits = try CreditStore(db).available(for: period, customers: only)
         let taxes = try TaxRateStore(db).table()
         timer.lap("credits+billed")
         var ids = Set(usage.hours.keys)
@@ -250,7 +251,7 @@ public struct InvoiceRun {
     /// the same usage month, so its sum prices exactly like its hours would,
     /// graduated tiers included. Rating sums the tags of a segment; the
     /// breakdown sums the segments of a tag.
-    func segmentedUsage(period: BillingMonth, customer: String?, boundaries: [UTCTimestamp]) throws -> PeriodUsage {
+    func segmentedUsage(period: BillingMonth, customers: [String]?, boundaries: [UTCTimestamp]) throws -> PeriodUsage {
         var usage = PeriodUsage()
         // Month starts as boundaries too, so no segment spans two usage months.
         var cuts = Set(boundaries)
@@ -278,7 +279,7 @@ public struct InvoiceRun {
             SELECT customer_id, model, tag, min(hour) AS first_hour,
                    sum(input_tokens)::bigint, sum(cached_input_tokens)::bigint, sum(output_tokens)::bigint, sum(events)::bigint
             FROM usage_hourly
-            WHERE billing_month = \(period.firstDay) AND (\(customer)::text IS NULL OR customer_id = \(customer))
+            WHERE billing_month = \(period.firstDay) AND (\(customers)::text[] IS NULL OR customer_id = ANY(\(customers)))
             GROUP BY customer_id, model, tag, \(Self.segmentKey(period: period, cuts: sortedCuts))
             """)
         for (name, value) in saved { try db.execute("SELECT set_config(\(name), \(value), true)") }
@@ -331,7 +332,7 @@ public struct InvoiceRun {
     /// For late usage: the volume per model of each late month already
     /// billed on earlier invoices (its own month's and earlier late usage),
     /// so late tokens continue the month's tiers (SPEC §5).
-    func billedVolume(period: BillingMonth, customer: String?, lateMonths: Set<BillingMonth>) throws -> [BilledKey: [String: TokenCounts]] {
+    func billedVolume(period: BillingMonth, customers: [String]?, lateMonths: Set<BillingMonth>) throws -> [BilledKey: [String: TokenCounts]] {
         guard let earliest = lateMonths.min() else { return [:] }
         var result: [BilledKey: [String: TokenCounts]] = [:]
         for row in try db.execute(
@@ -340,7 +341,7 @@ public struct InvoiceRun {
                    sum(input_tokens)::bigint, sum(cached_input_tokens)::bigint, sum(output_tokens)::bigint
             FROM usage_hourly
             WHERE billing_month < \(period.firstDay) AND hour >= \(earliest.start) AND hour < \(period.start)
-              AND (\(customer)::text IS NULL OR customer_id = \(customer))
+              AND (\(customers)::text[] IS NULL OR customer_id = ANY(\(customers)))
             GROUP BY 1, 2, 3
             """)
         {
