@@ -146,7 +146,9 @@ public enum InvoiceJSON {
 
     /// Whether a JSON string needs any escape (a quote, a backslash or a control character).
     public static func needsEscapes(_ text: String) -> Bool {
-        text.utf8.contains { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 }
+        func scan(_ bytes: some Sequence<UInt8>) -> Bool { bytes.contains { $0 == 0x22 || $0 == 0x5C || $0 < 0x20 } }
+        // Native strings are contiguous UTF-8: a tight loop over the buffer (this runs for every string of every invoice).
+        return text.utf8.withContiguousStorageIfAvailable { scan($0) } ?? scan(text.utf8)
     }
 
     /// `"…"` with JSON's escapes: quote, backslash and every control
