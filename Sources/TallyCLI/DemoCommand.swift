@@ -131,7 +131,7 @@ struct DemoCommand: ParsableCommand {
         let samples = try runInvoices(db, month: billing, folder: invoiceFolder)
         for line in samples { print(line) }
 
-        let facts = try MarginStore(db).facts(for: billing, issuer: InvoiceCommand.issuer)
+        let facts = try MarginStore(db).facts(for: billing)
         for (dimension, top) in [(MarginReport.Dimension.model, nil), (.customer, 10)] as [(MarginReport.Dimension, Int?)] {
             section("Margin by \(dimension.rawValue) (tally margin --period \(month) --by \(dimension.rawValue)\(top.map { " --top \($0)" } ?? ""))")
             let report = try MarginReport(facts, by: dimension, top: top)

@@ -59,7 +59,7 @@ struct MarginCommand: ParsableCommand {
         let month = try BillingMonth(parsing: period)
         let db = try DatabaseTarget().migratedConnection()
         timer.lap("connect")
-        let facts = try MarginStore(db).facts(for: month, issuer: InvoiceCommand.issuer)
+        let facts = try MarginStore(db).facts(for: month)
         timer.lap("read")
         let report = try MarginReport(facts, by: by, top: top)
         timer.lap("group")

@@ -63,7 +63,7 @@ struct DemoMonthTests {
                 #expect(invoices.contains { $0.customer.id == "berlin" && $0.taxes.first?.category == .reverseCharge })
                 #expect(invoices.contains { $0.customer.id == "paris" && !$0.credits.isEmpty })
 
-                let facts = try MarginStore(db).facts(for: Self.november) { Self.issuer }
+                let facts = try MarginStore(db).facts(for: Self.november)
                 let byModel = try MarginReport(facts, by: .model)
                 let t = byModel.totals
                 #expect(t.revenue == subtotal.amount && t.invoicedRevenue == subtotal.amount && t.ratedRevenue.isZero)

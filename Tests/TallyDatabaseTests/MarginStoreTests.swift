@@ -95,7 +95,7 @@ struct MarginStoreTests {
     }
 
     func facts(_ db: PostgresConnection) throws -> MarginFacts {
-        try MarginStore(db).facts(for: Self.november) { Self.issuer }
+        try MarginStore(db).facts(for: Self.november)
     }
 
     @Test func revenueIsInvoiceSubtotalsPlusTheLabelledRatedAmount() async throws {

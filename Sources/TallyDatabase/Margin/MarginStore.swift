@@ -10,7 +10,7 @@ import TallyPostgres
 ///   `invoices.lines`), with the headers' subtotals read separately so the
 ///   report can check they agree;
 /// - customers with usage billed in the period and no invoice row: priced as
-///   the invoice run would (``InvoiceRun/preview(period:customers:)``), nothing written;
+///   the invoice run would (``InvoicePlanner/preview(period:customers:)``), nothing written;
 /// - served tokens per customer, model, site and UTC day from `usage_hourly`.
 public struct MarginStore {
     let db: PostgresConnection
@@ -19,9 +19,7 @@ public struct MarginStore {
         self.db = db
     }
 
-    /// `issuer` is asked for only when some customer has to be rated (the
-    /// rating builds the invoice the run would, which names its issuer).
-    public func facts(for period: BillingMonth, issuer: () throws -> Issuer) throws -> MarginFacts {
+    public func facts(for period: BillingMonth) throws -> MarginFacts {
         try db.transaction(.repeatableRead) {
             let supply = SupplyStore(db)
             let costPeriod = CostPeriod(month: period)
@@ -92,7 +90,7 @@ public struct MarginStore {
                 """
             ).map { try $0.decode(0, as: String.self) }
             if !uninvoiced.isEmpty {
-                for rated in try InvoiceRun(db, issuer: try issuer()).preview(period: period, customers: uninvoiced) {
+                for rated in try InvoicePlanner(db).preview(period: period, customers: uninvoiced) {
                     let lines = rated.months.flatMap(\.lines)
                     guard !lines.isEmpty else { continue }
                     let id = rated.customer.id

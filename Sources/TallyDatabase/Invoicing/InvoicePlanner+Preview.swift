@@ -1,15 +1,15 @@
 import TallyCore
 import TallyPostgres
 
-extension InvoiceRun {
+extension InvoicePlanner {
     /// A customer's month as the invoice run would rate it, before credits and tax.
-    public struct RatedCustomer: Sendable {
-        public let customer: Customer
+    struct RatedCustomer: Sendable {
+        let customer: Customer
         /// Per usage month (late months included), as the invoice would show them.
-        public let months: [InvoiceBuilder.MonthLines]
+        let months: [InvoiceBuilder.MonthLines]
 
         /// Σ of the rated lines (each rounded once): the invoice's subtotal.
-        public func subtotal() throws -> Money {
+        func subtotal() throws -> Money {
             try months.flatMap(\.lines).map(\.amount).sum(in: customer.currency)
         }
     }
@@ -18,12 +18,12 @@ extension InvoiceRun {
     /// nothing.
     ///
     /// Margin reports use it for customers that have no invoice for the
-    /// period yet: the same plan and rater as ``run(period:customer:progress:)``,
+    /// period yet: the same plan and rater as ``InvoiceRun/run(period:customer:progress:)``,
     /// so the lines are the draft's lines, and only those customers' usage is
     /// read. Credits and tax are not applied (revenue is before both), so a
     /// missing tax rate does not stop it; a pricing gap does, every one
     /// reported at once.
-    public func preview(period: BillingMonth, customers: [String]) throws -> [RatedCustomer] {
+    func preview(period: BillingMonth, customers: [String]) throws -> [RatedCustomer] {
         var timer = PhaseTimer()
         let plan = try prepare(period: period, customers: customers, timer: &timer)
         var rated: [RatedCustomer] = []
@@ -41,7 +41,7 @@ extension InvoiceRun {
                 problems.append("\(id): \(error.message)")
             }
         }
-        guard problems.isEmpty else { throw Gaps(problems: problems) }
+        guard problems.isEmpty else { throw InvoiceRun.Gaps(problems: problems) }
         return rated
     }
 }
