@@ -15,8 +15,8 @@ public struct QuoteBasis: Hashable, Sendable, Codable {
     public let prices: [QuotePrice]
 
     public init(card: String, discountPercent: ExactDecimal? = nil, prices: [QuotePrice] = []) throws(QuoteError) {
-        if let d = discountPercent, d.isNegative || d > 100 || d.decimalPlaces > 4 {
-            throw QuoteError(.invalidInput, "discount \(d)%: must be a percentage from 0 to 100 with at most 4 decimals")
+        if let d = discountPercent, !RateCardRules.isValidDiscount(d) {
+            throw QuoteError(.invalidInput, "discount \(d)%: \(RateCardRules.discountRule)")
         }
         var seen = Set<String>()
         for p in prices where !seen.insert("\(p.model)|\(p.tokenClass.rawValue)").inserted {
@@ -30,8 +30,8 @@ public struct QuoteBasis: Hashable, Sendable, Codable {
     /// `15%`, `15` or `12.5%`.
     public static func parseDiscount(_ text: String) throws(QuoteError) -> ExactDecimal {
         let number = text.hasSuffix("%") ? String(text.dropLast()) : text
-        guard let d = try? ExactDecimal(parsing: number), !d.isNegative, d <= 100, d.decimalPlaces <= 4 else {
-            throw QuoteError(.invalidInput, "discount '\(text)': must be a percentage from 0 to 100 with at most 4 decimals, e.g. 15%")
+        guard let d = try? ExactDecimal(parsing: number), RateCardRules.isValidDiscount(d) else {
+            throw QuoteError(.invalidInput, "discount '\(text)': \(RateCardRules.discountRule), e.g. 15%")
         }
         return d
     }

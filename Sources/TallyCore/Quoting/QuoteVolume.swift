@@ -20,26 +20,35 @@ public struct QuoteVolume: Hashable, Sendable, Codable {
     /// Parses `MODEL:input=2e9,cached=1e8,output=5e8` (`cached_input` also
     /// accepted). Every class may be left out (zero), but not all of them.
     public init(parsing text: String) throws(QuoteError) {
-        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else {
-            throw QuoteError(.invalidInput, "volume '\(text)': expected MODEL:input=N,cached=N,output=N")
-        }
-        let model = String(text[..<colon])
+        let (model, values) = try Self.assignments(text, what: "volume", value: "N")
         var counts = TokenCounts()
-        var seen = Set<TokenClass>()
-        for part in text[text.index(after: colon)...].split(separator: ",", omittingEmptySubsequences: false) {
-            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard pair.count == 2, let tokenClass = Self.tokenClass(pair[0]) else {
-                throw QuoteError(.invalidInput, "volume '\(text)': '\(part)' is not input=N, cached=N or output=N")
-            }
-            guard seen.insert(tokenClass).inserted else {
-                throw QuoteError(.invalidInput, "volume '\(text)': \(tokenClass.rawValue) given twice")
-            }
-            counts[tokenClass] = try Self.count(String(pair[1]), field: "\(model) \(tokenClass.rawValue)")
+        for (tokenClass, value) in values {
+            counts[tokenClass] = try Self.count(String(value), field: "\(model) \(tokenClass.rawValue)")
         }
         guard !counts.isZero else {
             throw QuoteError(.invalidInput, "volume '\(text)': no tokens (give at least one of input, cached, output)")
         }
         self.init(model: model, tokens: counts)
+    }
+
+    /// Splits `MODEL:input=X,cached=Y,output=Z` (volumes and prices are
+    /// written alike): the model, and each class given once with its text.
+    static func assignments(_ text: String, what: String, value: String) throws(QuoteError) -> (model: String, values: [(TokenClass, Substring)]) {
+        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else {
+            throw QuoteError(.invalidInput, "\(what) '\(text)': expected MODEL:input=\(value),cached=\(value),output=\(value)")
+        }
+        var values: [(TokenClass, Substring)] = []
+        for part in text[text.index(after: colon)...].split(separator: ",", omittingEmptySubsequences: false) {
+            let pair = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard pair.count == 2, let tokenClass = tokenClass(pair[0]) else {
+                throw QuoteError(.invalidInput, "\(what) '\(text)': '\(part)' is not input=\(value), cached=\(value) or output=\(value)")
+            }
+            guard !values.contains(where: { $0.0 == tokenClass }) else {
+                throw QuoteError(.invalidInput, "\(what) '\(text)': \(tokenClass.rawValue) given twice")
+            }
+            values.append((tokenClass, pair[1]))
+        }
+        return (String(text[..<colon]), values)
     }
 
     /// `input`, `cached` / `cached_input`, `output`.

@@ -237,10 +237,10 @@ public enum RateCardFile {
                     guard let text = scalar(value, key) else { continue }
                     if !isOverride {
                         problem(value, key, text, "only an override card (one with a base) can have a discount")
-                    } else if let d = try? ExactDecimal(parsing: text), d >= .zero, d <= 100, d.decimalPlaces <= 4 {
+                    } else if let d = try? ExactDecimal(parsing: text), RateCardRules.isValidDiscount(d) {
                         discount = d
                     } else {
-                        problem(value, key, text, "must be a percentage from 0 to 100 with at most 4 decimals")
+                        problem(value, key, text, RateCardRules.discountRule)
                     }
                 default:
                     sawModels = true
@@ -283,19 +283,13 @@ public enum RateCardFile {
 
         mutating func price(_ node: Node, _ name: String) -> ExactDecimal? {
             guard let text = scalar(node, name) else { return nil }
-            guard let value = try? ExactDecimal(parsing: text) else {
-                problem(node, name, text, "not a decimal price")
+            switch RateCardRules.price(text) {
+            case .success(let value):
+                return value
+            case .failure(let violation):
+                problem(node, name, text, violation.message)
                 return nil
             }
-            guard !value.isNegative else {
-                problem(node, name, text, "a price cannot be negative")
-                return nil
-            }
-            guard value.decimalPlaces <= 6 else {
-                problem(node, name, text, "prices per 1M tokens have at most 6 decimals")
-                return nil
-            }
-            return value
         }
 
         mutating func tiers(_ node: Node, _ name: String) -> ClassPrice? {
