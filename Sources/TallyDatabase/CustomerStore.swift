@@ -142,21 +142,16 @@ public struct CustomerStore {
         }
     }
 
-    /// Puts a customer on a rate card (an accepted quote's custom card).
-    /// The card must exist and be in the customer's currency: a customer is
-    /// billed in its card's currency.
+    /// Puts a customer on a rate card (an accepted quote's custom card),
+    /// through the same checks as an import: the card must exist and be in
+    /// the customer's currency.
     public func assignCard(customer id: String, card: String) throws {
-        guard let customer = try customer(id: id) else {
+        guard let c = try customer(id: id) else {
             throw ImportError([ImportProblem(file: "customers", line: nil, column: "id", value: id, "no such customer")])
         }
-        guard let currency = try db.execute("SELECT currency FROM rate_cards WHERE id = \(card)").first?.decode(0, as: Currency.self) else {
-            throw ImportError([ImportProblem(file: "customers", line: nil, column: "card", value: card, "no such rate card")])
-        }
-        guard currency == customer.currency else {
-            throw ImportError([ImportProblem(file: "customers", line: nil, column: "card", value: card,
-                "is in \(currency.code); customer '\(id)' is billed in \(customer.currency.code)")])
-        }
-        try db.execute("UPDATE customers SET card_id = \(card) WHERE id = \(id)")
+        let moved = Customer(id: c.id, name: c.name, billingEmail: c.billingEmail, country: c.country, vatID: c.vatID,
+                             taxTreatment: c.taxTreatment, currency: c.currency, card: card)
+        _ = try save([(moved, ImportProblem(file: "customers", line: nil, column: "card", value: card, "assigned"))], problems: [])
     }
 
     public func all() throws -> [Customer] {
