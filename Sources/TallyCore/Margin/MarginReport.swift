@@ -411,16 +411,10 @@ public struct MarginReport: Sendable {
     /// to (site, day), then used GPU-hours to the site's pools that day.
     static func byPoolDay(_ facts: MarginFacts, revenue: [CustomerModel: Revenue], dimension: Dimension) throws -> [String: Row] {
         let ledger = facts.ledger
-        func key(_ pool: Pool, _ day: CivilDate) -> String {
-            switch dimension {
-            case .pool: pool.description
-            case .site: pool.site
-            case .country: ledger.sites[pool.site]?.country ?? "??"
-            case .gpu: pool.gpuType
-            case .day: day.description
-            case .customer, .model: preconditionFailure("not a pool-day dimension")
-            }
+        guard let poolDimension = CostReport.Dimension(rawValue: dimension.rawValue), poolDimension != .model else {
+            preconditionFailure("\(dimension) is not a pool-day dimension")
         }
+        func key(_ pool: Pool, _ day: CivilDate) -> String { ledger.key(poolDimension, pool: pool, day: day)! }
         var rows: [String: Row] = [:]
         func update(_ key: String, kind: Kind = .key, _ change: (inout Row) throws -> Void) rethrows {
             var row = rows[key] ?? Row(key: key, kind: kind)

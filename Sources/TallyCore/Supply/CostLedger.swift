@@ -47,6 +47,19 @@ public struct CostLedger: Sendable {
     public internal(set) var poolDays: [PoolDay: PoolDayFigures]
     public internal(set) var usage: [Usage: UsageFigures]
 
+    /// The row a pool's day falls in when grouped by `dimension` (cost and
+    /// margin reports group alike); nil for `.model`, which capacity is not.
+    public func key(_ dimension: CostReport.Dimension, pool: Pool, day: CivilDate) -> String? {
+        switch dimension {
+        case .model: nil
+        case .pool: pool.description
+        case .site: pool.site
+        case .country: sites[pool.site]?.country ?? "??"
+        case .gpu: pool.gpuType
+        case .day: day.description
+        }
+    }
+
     /// Sums over everything, for reconciliation.
     public func totals() throws -> CostTotals {
         var t = CostTotals()

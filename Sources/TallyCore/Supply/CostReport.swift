@@ -55,16 +55,7 @@ public struct CostReport: Sendable {
         self.period = ledger.period
         self.reportingCurrency = ledger.reportingCurrency
 
-        func key(_ pool: Pool, _ day: CivilDate) -> String {
-            switch dimension {
-            case .model: return ""
-            case .pool: return pool.description
-            case .site: return pool.site
-            case .country: return ledger.sites[pool.site]?.country ?? "??"
-            case .gpu: return pool.gpuType
-            case .day: return day.description
-            }
-        }
+        func key(_ pool: Pool, _ day: CivilDate) -> String { ledger.key(dimension, pool: pool, day: day) ?? "" }
 
         var rows: [String: Row] = [:]
         if dimension != .model {
