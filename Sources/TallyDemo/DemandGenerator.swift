@@ -72,6 +72,12 @@ public struct DemandGenerator {
             users[m].append(((m * 7) % customers.count, 10_000))
         }
 
+        // Running weight totals per model: a customer is drawn by binary search
+        // (the first whose running total exceeds the draw), not a scan per event.
+        let runningWeights = users.map { list in
+            var total = 0
+            return list.map { total += $0.weight; return total }
+        }
         let totalTokens = max(1, served.reduce(Int64(0)) { $0 + $1.tokens.total })
         var output = Output()
         var chunk: [UInt8] = []
@@ -87,18 +93,22 @@ public struct DemandGenerator {
             let k = max(1, due - eventsSoFar, needed)
             eventsSoFar += k
 
-            let candidates = users[modelIndex[s.key.model]!]
-            let weightSum = candidates.reduce(0) { $0 + $1.weight }
+            let m = modelIndex[s.key.model]!
+            let candidates = users[m]
+            let running = runningWeights[m]
+            let weightSum = running.last!
             let parts = (0..<k).map { _ in Int64.random(in: 5...10, using: &random) }
             let partSum = parts.reduce(0, +)
             var given = TokenCounts.zero
             for j in 0..<k {
-                var pick = Int.random(in: 0..<weightSum, using: &random)
-                var c = candidates[0].customer
-                for candidate in candidates {
-                    if pick < candidate.weight { c = candidate.customer; break }
-                    pick -= candidate.weight
+                let pick = Int.random(in: 0..<weightSum, using: &random)
+                var low = 0
+                var high = running.count - 1
+                while low < high {
+                    let mid = (low + high) / 2
+                    if running[mid] > pick { high = mid } else { low = mid + 1 }
                 }
+                let c = candidates[low].customer
                 let tokens: TokenCounts
                 if j == k - 1 {
                     tokens = TokenCounts(input: s.tokens.input - given.input, cachedInput: s.tokens.cachedInput - given.cachedInput,
