@@ -173,6 +173,39 @@ struct QuoteStoreTests {
         }
     }
 
+    @Test func twoAcceptancesAtOnceLoseNoVersion() async throws {
+        try await withData { pool, temp in
+            let now = Self.t("2026-11-14T09:30:00Z")
+            let (first, second) = try await pool.withConnection { db in
+                let make = { (discount: ExactDecimal) in
+                    try QuoteStore(db).save(try QuoteMaker(db).make(.init(customer: "acme", volumes: [Self.m], discountPercent: discount, asOf: Self.nov14), now: now))
+                }
+                return (try make(5).id!, try make(8).id!)
+            }
+            let rates = temp.path("rates")
+            // Both read the file and the loaded card; without the lock the second would drop the first's version.
+            async let one: String? = pool.withConnection { db in
+                try? QuoteAcceptance(db, ratesDirectory: rates).accept(id: first, effective: Self.t("2026-12-01T00:00:00Z"), now: now).quote
+            }
+            async let two: String? = pool.withConnection { db in
+                try? QuoteAcceptance(db, ratesDirectory: rates).accept(id: second, effective: Self.t("2026-12-02T00:00:00Z"), now: now).quote
+            }
+            let accepted = [try await one, try await two].compactMap { $0 }
+            #expect(!accepted.isEmpty)
+            try await pool.withConnection { db in
+                // Every accepted quote's version is in the file and in the loaded card.
+                let fromFile = try #require(RateCardFile.parse(path: temp.path("rates/custom/acme.yaml")).cards.first?.card)
+                let loaded = try #require(try RateCardStore(db).cards().first { $0.id == "acme" })
+                for id in accepted {
+                    let start = try #require(try QuoteStore(db).record(id: id, now: now)?.acceptedEffectiveFrom)
+                    #expect(fromFile.versions.contains { $0.effectiveFrom == start }, "\(id) in the file")
+                    #expect(loaded.versions.contains { $0.effectiveFrom == start }, "\(id) in the database")
+                }
+                #expect(fromFile.versions.map(\.effectiveFrom) == loaded.versions.map(\.effectiveFrom))
+            }
+        }
+    }
+
     @Test func prospectsNeedACustomerAndExpiredQuotesAreRefused() async throws {
         try await withData { pool, temp in
             try await pool.withConnection { db in
