@@ -206,6 +206,33 @@ struct QuoteStoreTests {
         }
     }
 
+    @Test func anAcceptanceKilledBeforeItsCommitCanBeRunAgain() async throws {
+        try await withData { pool, temp in
+            try await pool.withConnection { db in
+                let now = Self.t("2026-11-14T09:30:00Z")
+                let quote = try QuoteStore(db).save(try QuoteMaker(db).make(.init(customer: "acme", volumes: [Self.m], discountPercent: 5, asOf: Self.nov14), now: now))
+                let accept = QuoteAcceptance(db, ratesDirectory: temp.path("rates"))
+                let start = Self.t("2026-12-01T00:00:00Z")
+                // The file is put in place, then the transaction never commits (as when the process is killed).
+                struct Killed: Error {}
+                #expect(throws: Killed.self) {
+                    try db.transaction {
+                        _ = try accept.accept(id: quote.id!, effective: start, now: now)
+                        throw Killed()
+                    }
+                }
+                #expect(FileManager.default.fileExists(atPath: temp.path("rates/custom/acme.yaml")))
+                #expect(try QuoteStore(db).record(id: quote.id!, now: now)?.status == .open)
+                // Run again: the file already has the version; the database side is finished.
+                let result = try accept.accept(id: quote.id!, effective: start, now: now)
+                #expect(result.notes.contains { $0.contains("did not finish") })
+                #expect(try QuoteStore(db).record(id: quote.id!, now: now)?.status == .accepted)
+                #expect(try RateCardStore(db).cards().first { $0.id == "acme" }?.versions.map(\.effectiveFrom).last == start)
+                #expect(RateCardFile.parse(path: temp.path("rates/custom/acme.yaml")).cards.first?.card.versions.count == 2)
+            }
+        }
+    }
+
     @Test func prospectsNeedACustomerAndExpiredQuotesAreRefused() async throws {
         try await withData { pool, temp in
             try await pool.withConnection { db in

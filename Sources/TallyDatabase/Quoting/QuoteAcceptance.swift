@@ -115,11 +115,18 @@ public struct QuoteAcceptance {
                     the quote needs card '\(cardID)' over '\(terms.baseCard)' in \(terms.currency): change the file by hand
                     """)
             }
-            if let last = existing.versions.last, last.effectiveFrom >= start {
+            if existing.versions.last == newVersion, try !cardIsLoaded(cardID, with: newVersion) {
+                // An acceptance that put the file in place and was killed before
+                // its commit: the file already says it; finish the database side.
+                text = old
+                expectedVersions = existing.versions.count
+                notes.append("\(path) already had this quote's version (an acceptance that did not finish): loaded it")
+            } else if let last = existing.versions.last, last.effectiveFrom >= start {
                 throw QuoteError(.refused, "card '\(cardID)' already has a version from \(last.effectiveFrom); the quote's must start later (--effective)")
+            } else {
+                text = QuoteCardFile.appending(newVersion, note: note, to: old)
+                expectedVersions = existing.versions.count + 1
             }
-            text = QuoteCardFile.appending(newVersion, note: note, to: old)
-            expectedVersions = existing.versions.count + 1
         } else {
             if let clash = cards[cardID] {
                 throw QuoteError(.refused, "a card '\(cardID)' is loaded from another file (\(try cardSource(clash.id) ?? "?")); move it to \(path) first")
@@ -190,6 +197,11 @@ public struct QuoteAcceptance {
             throw error
         }
         return Result(quote: id, customer: customerID, card: cardID, file: path, effectiveFrom: start, created: old == nil, load: load, notes: notes)
+    }
+
+    /// Whether the loaded card has `version` (same start and terms).
+    private func cardIsLoaded(_ id: String, with version: RateCard.Version) throws -> Bool {
+        try RateCardStore(db).cards().first { $0.id == id }?.versions.contains(version) ?? false
     }
 
     private func cardSource(_ id: String) throws -> String? {
