@@ -34,8 +34,8 @@ struct DemoCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The demo month, YYYY-MM.")
-    var month = "2026-11"
+    @Option(help: "The demo month, YYYY-MM (default: the last whole month before today, UTC).")
+    var month: String?
 
     @Option(help: "Number of sites (1-40); fewer makes a faster, smaller demo.")
     var sites = 40
@@ -58,9 +58,16 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let target = DatabaseTarget()
         let db = try target.migratedConnection()
-        guard let billing = try? BillingMonth(parsing: month) else {
-            throw ValidationError("--month must be YYYY-MM, got '\(month)'")
+        let billing: BillingMonth
+        if let month {
+            guard let parsed = try? BillingMonth(parsing: month) else {
+                throw ValidationError("--month must be YYYY-MM, got '\(month)'")
+            }
+            billing = parsed
+        } else {
+            billing = TallyClock.current.previousMonth
         }
+        let month = billing.description
         let outDirectory = out.map { URL(fileURLWithPath: $0) } ?? target.paths.root.appendingPathComponent("out/demo")
         let clock = ContinuousClock()
         let demoStart = clock.now

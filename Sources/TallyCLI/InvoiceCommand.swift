@@ -70,7 +70,8 @@ struct InvoiceCommand: ParsableCommand {
                 """)
         @Option(help: "The month, YYYY-MM.") var period: String
         @Option(help: "Only this customer's invoice.") var customer: String?
-        @Option(help: "Issue date, YYYY-MM-DD (default: today, UTC).") var date: String?
+        @Option(help: "Issue date, YYYY-MM-DD (default: today, UTC): on or after the first day after the period, and not before the last invoice of its number series.")
+        var date: String?
 
         func run() throws {
             let month = try BillingMonth(parsing: period)
@@ -183,14 +184,17 @@ struct InvoiceCommand: ParsableCommand {
     }
 
     struct MarkPaid: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "mark-paid", abstract: "Record that an issued invoice was paid.")
+        static let configuration = CommandConfiguration(
+            commandName: "mark-paid", abstract: "Record that an issued invoice was paid.",
+            discussion: "The payment date is on or after the invoice's issue date and no later than today (the clock, UTC).")
         @Argument(help: "Invoice number.") var number: String
-        @Option(help: "Payment date, YYYY-MM-DD.") var date: String
+        @Option(help: "Payment date, YYYY-MM-DD (default: today, UTC).") var date: String?
 
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
-            try InvoiceStore(db).markPaid(number: number, on: try CivilDate(parsing: date))
-            print("\(number) paid on \(date)")
+            let paidOn = try dayOrToday(date)
+            try InvoiceStore(db).markPaid(number: number, on: paidOn)
+            print("\(number) paid on \(paidOn)")
         }
     }
 

@@ -75,7 +75,7 @@ struct QuoteCommand: ParsableCommand {
                 floorPercent: try floor.map { try QuoteRequest.parseFloor($0) } ?? QuoteRequest.defaultFloorPercent,
                 validDays: validDays, asOf: try asOf.map { try CivilDate(parsing: $0) })
             let db = try DatabaseTarget().migratedConnection()
-            if let asOf = options.asOf, asOf > UTCTimestamp.now.date {
+            if let asOf = options.asOf, asOf > TallyClock.current.today {
                 Terminal.note("--as-of \(asOf) is after today: the cost window's last days are not over, its cost is what is recorded so far")
             }
             var quote = try QuoteMaker(db).make(options)

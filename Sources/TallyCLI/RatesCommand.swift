@@ -114,7 +114,7 @@ struct RatesCommand: ParsableCommand {
             guard let target = book.cards[card] else {
                 throw ValidationError("no rate card '\(card)'; loaded: \(cards.map(\.id).joined(separator: ", "))")
             }
-            let time = at?.timestamp ?? UTCTimestamp.now
+            let time = at?.timestamp ?? TallyClock.current.now
             var models = Set(target.version(at: time)?.prices.keys.map { $0 } ?? [])
             if let base = target.base.flatMap({ book.cards[$0] }) {
                 models.formUnion(base.version(at: time)?.prices.keys.map { $0 } ?? [])

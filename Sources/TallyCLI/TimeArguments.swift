@@ -20,7 +20,7 @@ struct InstantArgument: ExpressibleByArgument {
 
 /// A day given as `YYYY-MM-DD`, or today (UTC) when the option was left out.
 func dayOrToday(_ text: String?) throws -> CivilDate {
-    try text.map { try CivilDate(parsing: $0) } ?? UTCTimestamp.now.date
+    try text.map { try CivilDate(parsing: $0) } ?? TallyClock.current.today
 }
 
 /// `MODEL:input=2e9,cached=1e8,output=5e8`: token volumes per class.

@@ -141,16 +141,3 @@ func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
     let q = a / b
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-extension UTCTimestamp {
-    /// The current time, from the system clock (whole microseconds).
-    public static var now: UTCTimestamp {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return UTCTimestamp(microsecondsSinceEpoch: Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000)
-    }
-}

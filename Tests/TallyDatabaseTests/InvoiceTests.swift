@@ -190,6 +190,46 @@ struct InvoiceTests {
         }
     }
 
+    /// Dates finance relies on: an invoice in arrears is issued once its month
+    /// is over, numbers run in date order within a series (a year), a payment
+    /// falls between the issue date and today, a credit note follows its invoice.
+    @Test func issueAndPaymentDatesAreRefusedOutOfOrder() async throws {
+        try await withMonth { pool, temp in
+            try await pool.withConnection { db in
+                let store = InvoiceStore(db)
+                let day = { (text: String) in try CivilDate(parsing: text) }
+                #expect { try store.finalize(period: Self.november, issuer: Self.issuer, issueDate: try day("2026-11-30")) } throws: {
+                    InvoiceError.Code.date ~= $0 && "\($0)".contains("before the end of 2026-11")
+                }
+                #expect(try store.invoices(period: Self.november).allSatisfy { $0.number == nil }, "nothing numbered")
+                // acme issued on 12-05; another customer's invoice of the same series dated 12-04 is refused.
+                #expect(try store.finalize(period: Self.november, customer: "acme", issuer: Self.issuer, issueDate: try day("2026-12-05")) == ["INV-2026-000001"])
+                #expect { try store.finalize(period: Self.november, customer: "berlin", issuer: Self.issuer, issueDate: try day("2026-12-04")) } throws: {
+                    InvoiceError.Code.date ~= $0 && "\($0)".contains("before 2026-12-05")
+                }
+                #expect(try store.finalize(period: Self.november, customer: "berlin", issuer: Self.issuer, issueDate: try day("2026-12-05")) == ["INV-2026-000002"])
+                // A new year is a new series: December's invoices start at 000001 of 2027.
+                try temp.write("dec.ndjson", Self.event("d1", "acme", "2026-12-02T00:00:00Z", input: 1_000_000))
+                _ = try UsageIngester(db).ingest(path: temp.path("dec.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                #expect(try store.finalize(period: Self.december, customer: "acme", issuer: Self.issuer, issueDate: try day("2027-01-01")) == ["INV-2027-000001"])
+                // Payments: not before the issue date, not after today.
+                let today = try day("2026-12-10")
+                #expect { try store.markPaid(number: "INV-2026-000001", on: try day("2026-12-04"), today: today) } throws: { InvoiceError.Code.date ~= $0 }
+                #expect { try store.markPaid(number: "INV-2026-000001", on: try day("2026-12-11"), today: today) } throws: {
+                    InvoiceError.Code.date ~= $0 && "\($0)".contains("after today (2026-12-10)")
+                }
+                try store.markPaid(number: "INV-2026-000001", on: today, today: today)
+                #expect(try store.invoice(named: "INV-2026-000001").status == .paid)
+                // Credit notes: not before their invoice, and in their own series' date order.
+                #expect { try store.void(number: "INV-2026-000002", reason: "x", on: try day("2026-12-04")) } throws: { InvoiceError.Code.date ~= $0 }
+                #expect(try store.void(number: "INV-2026-000002", reason: "x", on: try day("2026-12-09")).number == "CN-2026-000001")
+                #expect { try store.creditNote(number: "INV-2026-000001", lines: [1: nil], reason: "y", on: try day("2026-12-08")) } throws: {
+                    InvoiceError.Code.date ~= $0 && "\($0)".contains("before 2026-12-09")
+                }
+            }
+        }
+    }
+
     @Test func finalizeNumbersFreezesAndLateUsageGoesToTheNextInvoice() async throws {
         try await withMonth { pool, temp in
             try await pool.withConnection { db in
@@ -209,7 +249,7 @@ struct InvoiceTests {
                 ] {
                     #expect(performing: { try db.execute(sql) }, throws: { SQLState.objectNotInPrerequisiteState ~= $0 })
                 }
-                try store.markPaid(number: "INV-2026-000001", on: try CivilDate(parsing: "2026-12-10"))
+                try store.markPaid(number: "INV-2026-000001", on: try CivilDate(parsing: "2026-12-10"), today: try CivilDate(parsing: "2026-12-31"))
                 #expect(try store.invoice(named: "INV-2026-000001").status == .paid)
                 // Re-running November leaves issued invoices as they are.
                 #expect(try InvoiceRun(db, issuer: Self.issuer).run(period: Self.november).skippedIssued == 4)

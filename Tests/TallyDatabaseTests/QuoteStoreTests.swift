@@ -258,6 +258,21 @@ struct QuoteStoreTests {
         }
     }
 
+    /// With no start given, an accepted quote starts at the clock's next whole
+    /// hour, also across a year end.
+    @Test(arguments: [("2029-12-31T23:30:00Z", "2030-01-01T00:00:00Z"), ("2028-02-29T12:00:00Z", "2028-02-29T13:00:00Z")])
+    func acceptanceStartsAtTheNextWholeHourOfTheClock(_ now: String, _ start: String) async throws {
+        try await withData { pool, temp in
+            try await pool.withConnection { db in
+                let clock = TallyClock.fixed(at: Self.t(now))
+                let quote = try QuoteStore(db).save(try QuoteMaker(db).make(.init(customer: "acme", volumes: [Self.m], card: "list", asOf: Self.nov14), now: clock.now))
+                let result = try QuoteAcceptance(db, ratesDirectory: temp.path("rates")).accept(id: quote.id!, now: clock.now)
+                #expect(result.effectiveFrom == Self.t(start))
+                #expect(quote.id!.hasPrefix("Q-\(now.prefix(4))-"))
+            }
+        }
+    }
+
     @Test func aVolumesFileIsReadStrictly() throws {
         let temp = try TemporaryFiles([
             "good.csv": "model,input,cached_input,output\nm,2e9,0,5e8\nv,0,0,1000\n",

@@ -14,4 +14,7 @@ extension DomainError.Code where Domain == InvoiceErrorDomain {
     public static var inconsistent: Self { Self("inconsistent") }
     public static var notFound: Self { Self("not found") }
     public static var credit: Self { Self("credit") }
+    /// An issue or payment date out of order (before its period ends, before the
+    /// last document of its number series, a payment before the issue or in the future).
+    public static var date: Self { Self("date") }
 }

@@ -10,16 +10,28 @@ extension InvoiceStore {
     /// ingest can add usage to these months meanwhile; later events are late
     /// usage for the next open invoice). Finalizing the whole period also
     /// closes the month for supply changes. Returns the numbers given.
+    ///
+    /// The issue date must be on or after the first day after the period (an
+    /// invoice in arrears is issued once its month is over) and on or after the
+    /// issue date of the last invoice of its number series (numbers run in date
+    /// order); otherwise nothing is written.
     @discardableResult
     public func finalize(period: BillingMonth, customer: String? = nil, issuer: Issuer, issueDate: CivilDate) throws -> [String] {
-        try db.transaction {
+        guard issueDate >= period.next.firstDay else {
+            throw InvoiceError(.date, """
+                issue date \(issueDate) is before the end of \(period): invoices of \(period) are issued on \
+                \(period.next.firstDay) or later
+                """)
+        }
+        return try db.transaction {
             try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(InvoiceRun.lock)))")
             try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(UsageIngester.closingLock)))")
+            try checkSeriesOrder(kind: "INV", issuer: issuer.id, date: issueDate)
             let drafts = try InvoiceRun(db, issuer: issuer).writeDrafts(period: period, customer: customer, progress: nil).drafts
             var numbers: [String] = []
             let dueDate = issueDate.adding(days: issuer.paymentTermsDays)
             for draft in drafts.sorted(by: { $0.customer.id < $1.customer.id }) {
-                let number = try nextNumber(kind: "INV", issuer: issuer.id, year: issueDate.year)
+                let number = try nextNumber(kind: "INV", issuer: issuer.id, date: issueDate)
                 try db.execute(
                     """
                     UPDATE invoices SET status = 'finalized', number = \(number), issue_date = \(issueDate), due_date = \(dueDate)
@@ -50,27 +62,53 @@ extension InvoiceStore {
         }
     }
 
-    /// The next gapless number of a kind for an issuer and year, taken in the
-    /// caller's transaction: the counter row stays locked until it ends, and a
-    /// rollback gives the number back.
-    func nextNumber(kind: String, issuer: String, year: Int) throws -> String {
+    /// Refuses a document dated before the last one of its number series
+    /// (issuer, kind, year of `date`). Call it under the invoice lock, before
+    /// taking numbers, so the check and the numbers see the same series.
+    func checkSeriesOrder(kind: String, issuer: String, date: CivilDate) throws {
+        let last = try db.execute(
+            """
+            SELECT last_issue_date FROM document_sequences WHERE issuer = \(issuer) AND kind = \(kind) AND year = \(date.year)
+            """
+        ).first.flatMap { try $0.decode(0, as: CivilDate?.self) }
+        if let last, date < last {
+            throw InvoiceError(.date, """
+                issue date \(date) is before \(last), the issue date of the last \(kind)-\(CivilDate.pad(date.year, 4)) document: \
+                numbers run in date order, so date it \(last) or later
+                """)
+        }
+    }
+
+    /// The next gapless number of a kind for an issuer and the year of `date`,
+    /// taken in the caller's transaction: the counter row stays locked until it
+    /// ends, and a rollback gives the number back. Records `date` as the
+    /// series' last issue date (see ``checkSeriesOrder(kind:issuer:date:)``).
+    func nextNumber(kind: String, issuer: String, date: CivilDate) throws -> String {
+        let year = date.year
         let n = try db.scalar(
             """
-            INSERT INTO document_sequences (issuer, kind, year, last_number) VALUES (\(issuer), \(kind), \(year), 1)
-            ON CONFLICT (issuer, kind, year) DO UPDATE SET last_number = document_sequences.last_number + 1
+            INSERT INTO document_sequences (issuer, kind, year, last_number, last_issue_date)
+            VALUES (\(issuer), \(kind), \(year), 1, \(date))
+            ON CONFLICT (issuer, kind, year) DO UPDATE SET last_number = document_sequences.last_number + 1,
+                last_issue_date = greatest(document_sequences.last_issue_date, excluded.last_issue_date)
             RETURNING last_number
             """, as: Int.self)
         return "\(kind)-\(CivilDate.pad(year, 4))-\(CivilDate.pad(n, 6))"
     }
 
-    public func markPaid(number: String, on date: CivilDate) throws {
+    /// Records a payment. The date must fall between the invoice's issue date
+    /// and `today` (a payment not yet received is not recorded).
+    public func markPaid(number: String, on date: CivilDate, today: CivilDate = TallyClock.current.today) throws {
         try db.transaction {
             let invoice = try invoice(named: number)
             guard invoice.status == .finalized else {
                 throw InvoiceError(.state, "\(invoice.name) is \(invoice.status.rawValue): only a finalized invoice can be marked paid")
             }
             guard let issued = invoice.issueDate, date >= issued else {
-                throw InvoiceError(.state, "\(number) was issued on \(invoice.issueDate?.description ?? "?"); it cannot be paid on \(date)")
+                throw InvoiceError(.date, "\(number) was issued on \(invoice.issueDate?.description ?? "?"); it cannot be paid on \(date)")
+            }
+            guard date <= today else {
+                throw InvoiceError(.date, "payment date \(date) is after today (\(today)): record a payment once it has been received")
             }
             try db.execute("UPDATE invoices SET status = 'paid', paid_on = \(date) WHERE number = \(number)")
         }
@@ -85,8 +123,9 @@ extension InvoiceStore {
             guard try creditNotes(of: number).isEmpty else {
                 throw InvoiceError(.state, "\(number) already has credit notes; credit what is left of its lines with credit-note instead")
             }
+            try checkCreditNoteDate(date, of: invoice)
             let note = try CreditNote.build(
-                for: invoice, number: try nextNumber(kind: "CN", issuer: invoice.issuer.id, year: date.year), issueDate: date,
+                for: invoice, number: try nextNumber(kind: "CN", issuer: invoice.issuer.id, date: date), issueDate: date,
                 reason: reason, credited: nil)
             try save(note, isVoid: true)
             try db.execute("UPDATE invoices SET status = 'void', void_reason = \(reason) WHERE number = \(number)")
@@ -114,12 +153,22 @@ extension InvoiceStore {
                     throw InvoiceError(.notFound, "\(number) has no line \(line) (it has \(invoice.lines.count))")
                 }
             }
+            try checkCreditNoteDate(date, of: invoice)
             let note = try CreditNote.build(
-                for: invoice, number: try nextNumber(kind: "CN", issuer: invoice.issuer.id, year: date.year), issueDate: date,
+                for: invoice, number: try nextNumber(kind: "CN", issuer: invoice.issuer.id, date: date), issueDate: date,
                 reason: reason, credited: credited, alreadyCredited: already)
             try save(note, isVoid: false)
             return note
         }
+    }
+
+    /// A credit note is dated on or after the invoice it corrects, and in the
+    /// date order of its own number series.
+    private func checkCreditNoteDate(_ date: CivilDate, of invoice: Invoice) throws {
+        if let issued = invoice.issueDate, date < issued {
+            throw InvoiceError(.date, "\(invoice.name) was issued on \(issued); a credit note for it cannot be dated \(date)")
+        }
+        try checkSeriesOrder(kind: "CN", issuer: invoice.issuer.id, date: date)
     }
 
     private func save(_ note: CreditNote, isVoid: Bool) throws {

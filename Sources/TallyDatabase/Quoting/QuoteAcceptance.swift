@@ -39,7 +39,7 @@ public struct QuoteAcceptance {
         public let notes: [String]
     }
 
-    public func accept(id: String, customer requested: String? = nil, effective: UTCTimestamp? = nil, now: UTCTimestamp = .now) throws -> Result {
+    public func accept(id: String, customer requested: String? = nil, effective: UTCTimestamp? = nil, now: UTCTimestamp = TallyClock.current.now) throws -> Result {
         let now = UTCTimestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - now.microsecondsSinceEpoch % 1_000_000)
         // One acceptance at a time: two at once could each read the card file
         // and the loaded card, and the second would drop the first's version.

@@ -49,7 +49,7 @@ public struct QuoteMaker {
     ///
     /// Prices are those in force at the start of `asOf` (or the current hour);
     /// costs come from the `costWindowDays` before `asOf`.
-    public func make(_ options: Options, now: UTCTimestamp = .now) throws -> Quote {
+    public func make(_ options: Options, now: UTCTimestamp = TallyClock.current.now) throws -> Quote {
         // Whole seconds: the quote's times print plainly.
         let now = UTCTimestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - now.microsecondsSinceEpoch % 1_000_000)
         var card = options.card

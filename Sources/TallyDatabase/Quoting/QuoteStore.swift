@@ -53,12 +53,12 @@ public struct QuoteStore {
     }
 
     /// One quote by id, its status at `now`; nil when there is none.
-    public func record(id: String, now: UTCTimestamp = .now) throws -> Record? {
+    public func record(id: String, now: UTCTimestamp = TallyClock.current.now) throws -> Record? {
         try records(where: "id = \(id)", now: now).first
     }
 
     /// Quotes made, oldest first; only those with `status` if given.
-    public func list(status: Quote.Status? = nil, now: UTCTimestamp = .now) throws -> [Record] {
+    public func list(status: Quote.Status? = nil, now: UTCTimestamp = TallyClock.current.now) throws -> [Record] {
         try records(where: "true", now: now).filter { status == nil || $0.status == status }
     }
 
