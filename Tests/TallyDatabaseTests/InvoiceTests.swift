@@ -251,6 +251,12 @@ struct InvoiceTests {
                 }
                 try store.markPaid(number: "INV-2026-000001", on: try CivilDate(parsing: "2026-12-10"), today: try CivilDate(parsing: "2026-12-31"))
                 #expect(try store.invoice(named: "INV-2026-000001").status == .paid)
+                // A paid invoice is not voided (the database would refuse it with a raw check violation):
+                // a refusal that says what to do instead, and nothing written.
+                #expect { try store.void(number: "INV-2026-000001", reason: "refund", on: try CivilDate(parsing: "2026-12-10")) } throws: {
+                    InvoiceError.Code.state ~= $0 && "\($0)".contains("INV-2026-000001 is paid") && "\($0)".contains("tally invoice credit-note INV-2026-000001")
+                }
+                #expect(try store.creditNotes(of: "INV-2026-000001").isEmpty && store.invoice(named: "INV-2026-000001").status == .paid)
                 // Re-running November leaves issued invoices as they are.
                 #expect(try InvoiceRun(db, issuer: Self.issuer).run(period: Self.november).skippedIssued == 4)
                 // A November event arriving now is late: billed in December, continuing November's output tiers (1.2M billed).

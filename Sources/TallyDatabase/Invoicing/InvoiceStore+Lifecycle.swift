@@ -120,6 +120,13 @@ extension InvoiceStore {
         try db.transaction {
             try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(InvoiceRun.lock)))")
             let invoice = try invoice(named: number)
+            // Checked here, not left to the table's status/paid_on check: the user gets the way forward, not a row.
+            guard invoice.status != .paid else {
+                throw InvoiceError(.state, """
+                    \(number) is paid: a paid invoice cannot be voided; refund it with a credit note \
+                    (tally invoice credit-note \(number) --lines 1,2,… --reason …)
+                    """)
+            }
             guard try creditNotes(of: number).isEmpty else {
                 throw InvoiceError(.state, "\(number) already has credit notes; credit what is left of its lines with credit-note instead")
             }
