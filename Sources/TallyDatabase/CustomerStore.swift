@@ -5,9 +5,15 @@ import TallyPostgres
 /// Customers: validated CSV import, single adds, reads.
 public struct CustomerStore {
     let db: PostgresConnection
+    /// The issuer's country (`config/issuer.yaml`): a reverse-charge customer
+    /// there is refused when it is written, not when its first invoice is built.
+    let issuerCountry: String?
 
-    public init(_ db: PostgresConnection) {
+    /// `issuerCountry` nil skips the issuer check (reads, and card assignment
+    /// of customers already validated).
+    public init(_ db: PostgresConnection, issuerCountry: String? = nil) {
         self.db = db
+        self.issuerCountry = issuerCountry
     }
 
     /// Columns of a customers CSV file (`vat_id` and `card` may be empty).
@@ -107,6 +113,10 @@ public struct CustomerStore {
                 cardCurrency[try row.decode(0)] = try row.decode(1, as: Currency.self)
             }
             for (customer, at) in customers {
+                if let issuerCountry, customer.taxTreatment == .reverseCharge, customer.country == issuerCountry {
+                    problems.append(ImportProblem(file: at.file, line: at.line, column: "tax_treatment", value: "reverse_charge",
+                        "the issuer is in \(issuerCountry) too: reverse charge is for EU business customers in another country; use standard"))
+                }
                 guard let currency = cardCurrency[customer.card] else {
                     problems.append(ImportProblem(file: at.file, line: at.line, column: "card", value: customer.card,
                         "no such rate card (load cards first: tally rates load)"))

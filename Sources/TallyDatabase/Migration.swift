@@ -21,7 +21,9 @@ public struct Migration: Sendable, Hashable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
         } catch {
-            throw MigrationError("cannot read migrations directory \(directory.path): \(error.localizedDescription)")
+            throw MigrationError(
+                "cannot read the migrations folder \(directory.path) (\(error.localizedDescription)); run tally inside the project "
+                    + "(the folder with migrations/) or set TALLY_MIGRATIONS to the folder of migrations")
         }
         var migrations: [Migration] = []
         for name in names.sorted() where name.hasSuffix(".sql") {

@@ -33,6 +33,26 @@ public struct ProjectPaths: Sendable {
         return root.appendingPathComponent("migrations")
     }
 
+    /// `TALLY_CONFIG` when set, else `config/` in the project (it holds `issuer.yaml`).
+    public func configDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let dir = environment["TALLY_CONFIG"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        return root.appendingPathComponent("config")
+    }
+
+    /// `TALLY_RATES` when set, else `rates/` in the project (rate cards, `tax/`).
+    public func ratesDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let dir = environment["TALLY_RATES"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        return root.appendingPathComponent("rates")
+    }
+
+    /// Says where a missing project folder or file was looked for and how to
+    /// point Tally elsewhere: a command run outside the project must not fail
+    /// with a bare "no such file".
+    public func missing(_ what: String, at path: String, variable: String) -> String {
+        "\(what) not found: looked for \(path) (project folder \(root.path)); run tally inside the project "
+            + "(the folder with migrations/, config/ and rates/) or set \(variable) to the folder that holds it"
+    }
+
     /// `TALLY_DB_DIR` when set, else `.tally/` in the project.
     public func localClusterDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let dir = environment["TALLY_DB_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir) }

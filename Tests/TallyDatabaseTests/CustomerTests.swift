@@ -76,6 +76,16 @@ struct CustomerTests {
             } throws: { error in
                 "\(error)".contains("cards.csv:2: card 'gold': no such rate card") && "\(error)".contains("cards.csv:3: currency 'JPY': differs from card 'public' (USD)")
             }
+            // Reverse charge in the issuer's own country is refused at import (not at the month's invoice run).
+            try temp.write("home.csv", """
+                id,name,billing_email,country,vat_id,tax_treatment,currency,card
+                j,Home,j@x.nl,NL,NL123456789B01,reverse_charge,USD,
+                """)
+            await #expect {
+                try await pool.withConnection { db in try CustomerStore(db, issuerCountry: "NL").importFile(temp.path("home.csv")) }
+            } throws: { error in
+                "\(error)".contains("home.csv:2: tax_treatment 'reverse_charge': the issuer is in NL too")
+            }
             let count = try await pool.withConnection { db in try db.scalar("SELECT count(*) FROM customers", as: Int.self) }
             #expect(count == 0)
         }

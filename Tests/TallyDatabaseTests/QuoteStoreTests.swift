@@ -249,6 +249,12 @@ struct QuoteStoreTests {
                 #expect { try accept.accept(id: quote.id!, customer: "acme", effective: Self.t("2027-01-01T00:00:00Z"), now: now) } throws: {
                     "\($0)".contains("after the quote expires")
                 }
+                // A rates folder without the base card (a typo in --rates): the card written there would never load.
+                try FileManager.default.createDirectory(atPath: temp.path("elsewhere"), withIntermediateDirectories: true)
+                #expect { try QuoteAcceptance(db, ratesDirectory: temp.path("elsewhere")).accept(id: quote.id!, customer: "acme", now: now) } throws: {
+                    QuoteError.Code.refused ~= $0 && "\($0)".contains("\(temp.path("elsewhere")) has no card 'list'") && "\($0)".contains("--rates")
+                }
+                #expect(!FileManager.default.fileExists(atPath: temp.path("elsewhere/custom")), "nothing written there")
                 #expect(!FileManager.default.fileExists(atPath: temp.path("rates/custom/acme.yaml")), "nothing written")
                 #expect(try CustomerStore(db).customer(id: "acme")?.card == "list")
                 // The prospect's quote, accepted in time for acme: next whole hour.

@@ -85,6 +85,14 @@ public struct QuoteAcceptance {
         guard let base = cards[terms.baseCard], base.base == nil else {
             throw QuoteError(.refused, "the quote's base card '\(terms.baseCard)' is not loaded as a card without a base")
         }
+        // The written card names its base; in a folder without the base's file it
+        // could never be checked or loaded again (tally rates load <folder>).
+        guard RateCardFile.parseAll(path: ratesDirectory).cards.contains(where: { $0.card.id == terms.baseCard }) else {
+            throw QuoteError(.refused, """
+                \(ratesDirectory) has no card '\(terms.baseCard)' (the quote's base): a custom card written there would not load; \
+                give the rate card folder that holds it with --rates
+                """)
+        }
         var notes: [String] = []
         // The card bills at `start` against the base version then in force;
         // the quote was priced against the one in force at `pricedAt`.
