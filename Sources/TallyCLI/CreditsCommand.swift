@@ -37,21 +37,19 @@ struct CreditsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A customer's credit ledger: grants, consumption per invoice, expiry, balance.")
         @Argument var customer: String
         @Option(help: "As of this date (default: today, UTC); credits past expiry show as expired.") var asOf: String?
-        @Option(help: "table or csv.") var format: OutputFormat = .table
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
 
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
             let entries = try CreditStore(db).ledger(customer: customer, asOf: try dayOrToday(asOf))
+            let grouped = format == .table
             let rows = entries.map { e in
-                [e.date.description, e.kind.rawValue, e.grantID, Display.amount(e.amount.amount, e.amount.currency, grouped: true),
-                 Display.amount(e.balance.amount, e.balance.currency, grouped: true), e.amount.currency.code, e.note]
+                [e.date.description, e.kind.rawValue, e.grantID, Display.amount(e.amount.amount, e.amount.currency, grouped: grouped),
+                 Display.amount(e.balance.amount, e.balance.currency, grouped: grouped), e.amount.currency.code, e.note]
             }
             let output = TabularOutput(header: ["date", "entry", "grant", "amount", "balance", "currency", "note"], rows: rows,
                                        textColumns: [0, 1, 2, 5, 6])
-            switch format {
-            case .table: print(output.table())
-            case .csv, .json: print(try output.csv(), terminator: "")
-            }
+            try output.print(format, keys: ["date", "entry", "grant", "amount", "balance", "currency", "note"])
         }
     }
 }

@@ -15,7 +15,7 @@ struct CustomersCommand: ParsableCommand {
             discussion: """
                 Columns: \(CustomerStore.columns.joined(separator: ",")) (vat_id and card may be empty; \
                 card defaults to public). tax_treatment is standard, reverse_charge (EU business \
-                customers with a VAT id) or exempt. The card must exist and be in the customer's \
+                customers with a VAT id, outside the issuer's country in config/issuer.yaml) or exempt. The card must exist and be in the customer's \
                 currency. Every problem is listed with file:line; nothing is written if any. \
                 Importing the same file again changes nothing.
                 """)
@@ -23,7 +23,8 @@ struct CustomersCommand: ParsableCommand {
         var file: String
 
         func run() throws {
-            let s = try CustomerStore(try DatabaseTarget().migratedConnection()).importFile(file)
+            let issuer = try InvoiceCommand.issuer()
+            let s = try CustomerStore(try DatabaseTarget().migratedConnection(), issuerCountry: issuer.country).importFile(file)
             print("\(s.inserted) new, \(s.updated) changed, \(s.unchanged) unchanged")
         }
     }
@@ -40,7 +41,8 @@ struct CustomersCommand: ParsableCommand {
         @Option(help: "Rate card id.") var card = "public"
 
         func run() throws {
-            let s = try CustomerStore(try DatabaseTarget().migratedConnection()).add([
+            let issuer = try InvoiceCommand.issuer()
+            let s = try CustomerStore(try DatabaseTarget().migratedConnection(), issuerCountry: issuer.country).add([
                 "id": id, "name": name, "billing_email": billingEmail, "country": country, "vat_id": vatID ?? "",
                 "tax_treatment": taxTreatment, "currency": currency, "card": card,
             ])
@@ -58,7 +60,7 @@ struct CustomersCommand: ParsableCommand {
                 header: ["id", "name", "billing email", "country", "VAT id", "tax", "currency", "card"],
                 rows: customers.map { [$0.id, $0.name, $0.billingEmail, $0.country, $0.vatID ?? "", $0.taxTreatment.rawValue, $0.currency.code, $0.card] },
                 textColumns: Set(0..<8))
-            print(format == .csv ? try output.csv() : output.table())
+            try output.print(format, keys: ["id", "name", "billing_email", "country", "vat_id", "tax_treatment", "currency", "card"])
         }
     }
 }

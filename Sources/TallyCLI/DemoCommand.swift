@@ -107,14 +107,15 @@ struct DemoCommand: ParsableCommand {
         for line in CostReportRendering(report: byCountry, grouped: true).reconciliation() { print(line) }
 
         section("Rate cards and tax rates (tally rates load)")
-        let rates = target.paths.root.appendingPathComponent("rates").path
+        let rates = target.paths.ratesDirectory().path
         print("from \(rates):")
         for line in try RatesCommand.Load.load(try RatesCommand.PathOption.parse(rates), into: db) { print("  " + line) }
 
         section("Customers (tally customers import) and credits (tally credits grant)")
         let customersFile = outDirectory.appendingPathComponent("customers.csv")
-        try Self.customersCSV(count: customers, issuerCountry: try InvoiceCommand.issuer().country).write(to: customersFile, atomically: true, encoding: .utf8)
-        let imported = try CustomerStore(db).importFile(customersFile.path)
+        let issuerCountry = try InvoiceCommand.issuer().country
+        try Self.customersCSV(count: customers, issuerCountry: issuerCountry).write(to: customersFile, atomically: true, encoding: .utf8)
+        let imported = try CustomerStore(db, issuerCountry: issuerCountry).importFile(customersFile.path)
         print("\(customersFile.path): \(imported.inserted) new, \(imported.updated) changed, \(imported.unchanged) unchanged")
         let everyone = try CustomerStore(db).all()
         let reverseCharge = everyone.filter { $0.taxTreatment == .reverseCharge }.count

@@ -17,8 +17,15 @@ struct InvoiceCommand: ParsableCommand {
             """,
         subcommands: [Run.self, Finalize.self, Show.self, Export.self, Void.self, CreditNoteCommand.self, MarkPaid.self, Check.self])
 
+    /// The issuer from `config/issuer.yaml` (or `$TALLY_CONFIG/issuer.yaml`),
+    /// saying where it looked when the file is missing.
     static func issuer() throws -> Issuer {
-        try IssuerFile.load(path: ProjectPaths.discover().root.appendingPathComponent("config/issuer.yaml").path)
+        let paths = ProjectPaths.discover()
+        let path = paths.configDirectory().appendingPathComponent("issuer.yaml").path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ImportError([ImportProblem(file: path, line: nil, paths.missing("the issuer file", at: path, variable: "TALLY_CONFIG"))])
+        }
+        return try IssuerFile.load(path: path)
     }
 
     struct Run: ParsableCommand {

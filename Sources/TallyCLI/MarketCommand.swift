@@ -32,18 +32,38 @@ struct MarketCommand: ParsableCommand {
 
         func run() throws {
             let prices = try MarketPriceStore(try DatabaseTarget().migratedConnection()).prices(model: model)
-            guard !prices.isEmpty else {
+            if prices.isEmpty, format == .table {
                 print("no market prices for \(model) (key \(MarketModelName.key(model)))")
                 return
             }
+            // Prices exactly as the table states them (at least 2 places); a missing one is "-" in text, null in JSON.
             func show(_ d: ExactDecimal?) -> String { d.map { $0.formatted(places: max(2, $0.decimalPlaces)) } ?? "-" }
             let output = TabularOutput(
                 header: ["provider", "model", "input per 1M", "cached per 1M", "output per 1M"],
                 rows: prices.map { [$0.provider, $0.sourceKey, show($0.input), show($0.cachedInput), show($0.output)] },
                 textColumns: [0, 1])
-            print(format == .csv ? try output.csv() : output.table())
-            if format == .table, let range = try MarketRange(prices: prices.map(\.output)) {
-                print("\noutput per 1M across \(range.offers) offers: min \(show(range.min)), median \(show(range.median)), max \(show(range.max))")
+            let range = try MarketRange(prices: prices.map(\.output))
+            switch format {
+            case .table:
+                print(output.table())
+                if let range {
+                    print("\noutput per 1M across \(range.offers) offers: min \(show(range.min)), median \(show(range.median)), max \(show(range.max))")
+                }
+            case .csv:
+                print(try output.csv(), terminator: "")
+            case .json:
+                func value(_ d: ExactDecimal?) -> JSONValue { d.map { .text(show($0)) } ?? .null }
+                let document: JSONValue = .object([
+                    "model": .text(model), "key": .text(MarketModelName.key(model)),
+                    "prices": .list(prices.map { p -> JSONValue in
+                        .object(["provider": .text(p.provider), "model": .text(p.sourceKey), "input_per_million": value(p.input),
+                                 "cached_input_per_million": value(p.cachedInput), "output_per_million": value(p.output)])
+                    }),
+                    "output_range": range.map { r -> JSONValue in
+                        .object(["min": value(r.min), "median": value(r.median), "max": value(r.max), "offers": .number(r.offers)])
+                    } ?? .null,
+                ])
+                print(try TabularOutput.encode(document))
             }
         }
     }

@@ -35,7 +35,41 @@ struct TabularOutput {
         for row in rows { try writer.write(row: row) }
         writer.stream.close()
         guard let data = stream.property(forKey: .dataWrittenToMemoryStreamKey) as? Data else { return "" }
-        return String(decoding: data, as: UTF8.self)
+        // The writer separates rows; every line of a CSV file ends with a newline (RFC 4180 allows it, tools expect it).
+        let text = String(decoding: data, as: UTF8.self)
+        return text.hasSuffix("\n") ? text : text + "\n"
+    }
+}
+
+extension TabularOutput {
+    /// The rows as JSON objects under `keys` (one per column, snake_case):
+    /// every cell a string, so decimals stay exact text; `integerColumns`
+    /// (counts) as JSON integers. Sorted keys, two-space indent.
+    func json(keys: [String], integerColumns: Set<Int> = []) throws -> String {
+        precondition(keys.count == header.count, "one JSON key per column")
+        let objects = rows.map { row in
+            Dictionary(uniqueKeysWithValues: zip(keys, row).enumerated().map { i, pair in
+                (pair.0, integerColumns.contains(i) ? Int64(pair.1).map(JSONValue.integer) ?? JSONValue.text(pair.1) : JSONValue.text(pair.1))
+            })
+        }
+        return try Self.encode(objects)
+    }
+
+    /// Pretty, key-sorted JSON of any value (the house JSON style for reports).
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Prints in `format`: the aligned table, CSV (header row first), or the
+    /// JSON array of ``json(keys:integerColumns:)``.
+    func print(_ format: OutputFormat, keys: [String], integerColumns: Set<Int> = []) throws {
+        switch format {
+        case .table: Swift.print(table())
+        case .csv: Swift.print(try csv(), terminator: "")
+        case .json: Swift.print(try json(keys: keys, integerColumns: integerColumns))
+        }
     }
 }
 

@@ -63,7 +63,7 @@ struct QuoteCommand: ParsableCommand {
         @Flag(help: "Exit with status 3 (and store nothing) when the floor is not met or cannot be verified.") var failBelowFloor = false
         @Option(help: "Prices in force on this day (00:00 UTC) and costs of the 30 days before it, YYYY-MM-DD (default: now / today, UTC).")
         var asOf: String?
-        @Option(help: "table or json.") var format: OutputFormat = .table
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
 
         func run() throws {
             var volumeList = try volumes.map { try QuoteVolume(parsing: $0) }
@@ -82,7 +82,11 @@ struct QuoteCommand: ParsableCommand {
             let refused = failBelowFloor && quote.failsFloor
             if !refused { quote = try QuoteStore(db).save(quote) }
             let text = QuoteText(quote: quote, status: refused ? nil : .open, stored: !refused)
-            print(format == .json ? try text.json() : text.table())
+            switch format {
+            case .table: print(text.table())
+            case .csv: print(try text.csv(), terminator: "")
+            case .json: print(try text.json())
+            }
             if refused {
                 Terminal.note("quote not stored: the \(quote.floorPercent)% floor is not met or cannot be verified (--fail-below-floor)")
                 throw ExitCode(3)
@@ -95,7 +99,7 @@ struct QuoteCommand: ParsableCommand {
             abstract: "Show a stored quote as it was priced, with its status.",
             discussion: "EXAMPLES\n  tally quote show Q-2026-000001\n  tally quote show Q-2026-000001 --format json")
         @Argument(help: "The quote id, e.g. Q-2026-000001.") var id: String
-        @Option(help: "table or json.") var format: OutputFormat = .table
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
 
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
@@ -108,8 +112,12 @@ struct QuoteCommand: ParsableCommand {
                     at: $0.description, customer: record.acceptedCustomer ?? "", card: record.acceptedCard ?? "",
                     effectiveFrom: record.acceptedEffectiveFrom?.description ?? "", file: record.acceptedFile ?? "")
             }
-            print(format == .json ? try text.json(acceptance: acceptance) : text.table())
-            if format != .json, let at = record.acceptedAt {
+            switch format {
+            case .table: print(text.table())
+            case .csv: print(try text.csv(), terminator: "")
+            case .json: print(try text.json(acceptance: acceptance))
+            }
+            if format == .table, let at = record.acceptedAt {
                 print("accepted \(at) for customer \(record.acceptedCustomer ?? "?"): card \(record.acceptedCard ?? "?") from \(record.acceptedEffectiveFrom.map(\.description) ?? "?") (\(record.acceptedFile ?? "?"))")
             }
         }
@@ -168,11 +176,11 @@ struct QuoteCommand: ParsableCommand {
         @Option(help: "The customer a prospect's quote is for.") var customer: String?
         @Option(help: "When the card's new version starts: YYYY-MM-DD or a whole UTC hour (default: the next whole hour).")
         var effective: InstantArgument?
-        @Option(help: "The rate card folder (default: <project>/rates).") var rates: String?
+        @Option(help: "The rate card folder, holding the quote's base card (default: $TALLY_RATES, else <project>/rates).") var rates: String?
 
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
-            let folder = rates ?? ProjectPaths.discover().root.appendingPathComponent("rates").path
+            let folder = rates ?? ProjectPaths.discover().ratesDirectory().path
             let r = try QuoteAcceptance(db, ratesDirectory: folder).accept(id: id, customer: customer, effective: effective?.timestamp)
             print("quote \(r.quote) accepted: customer \(r.customer) is on card \(r.card) from \(r.effectiveFrom)")
             print("\(r.created ? "wrote" : "appended a version to") \(r.file)")

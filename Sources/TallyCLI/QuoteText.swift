@@ -26,7 +26,7 @@ struct QuoteText {
         return figures.marginPercent.map { Display.number($0, places: 1, grouped: false) + "%" } ?? "-"
     }
 
-    func tokens(_ n: Int64) -> String { Display.group(String(n)) }
+    func tokens(_ n: Int64, grouped: Bool = true) -> String { grouped ? Display.group(String(n)) : String(n) }
 
     /// `amount` per 1M of `tokens`, across token classes (exact, shown to 6 places).
     func blended(_ amount: ExactDecimal, _ tokens: Int64) -> String {
@@ -63,6 +63,32 @@ struct QuoteText {
         out.append(costBasisText)
         if let m = quote.marketConversion { out.append("market prices (USD) converted to \(m.to) at \(m.description)") }
         out.append("")
+        out.append(lineTable(grouped: true).table())
+        out.append("")
+        out.append("per 1M on 'all' and total rows: blended over the token classes (amount ÷ all tokens × 1,000,000)")
+        for model in quote.models where model.figures.costUnknown {
+            out.append("\(model.model): cost unknown (\(quote.costBasis.unknownReason)); margin unknown")
+        }
+        for flag in quote.flags { out.append("!! \(flag)") }
+        if quote.flags.isEmpty {
+            out.append("floor \(quote.floorPercent)%: ok, every model and the total at or above it, no price below cost")
+        } else {
+            out.append("floor \(quote.floorPercent)%: NOT MET (\(quote.flags.count) flag(s))")
+        }
+        if !stored { out.append("not stored") }
+        return out.joined(separator: "\n")
+    }
+
+    /// The quote's lines for a spreadsheet: the table's rows (each class, each
+    /// model's `all`, the total), without thousands separators.
+    func csv() throws -> String {
+        try lineTable(grouped: false).csv()
+    }
+
+    /// One row per model and class, per model (`all`) and the total.
+    func lineTable(grouped: Bool) -> TabularOutput {
+        func amount(_ value: ExactDecimal?) -> String { self.amount(value, grouped: grouped) }
+        func tokens(_ n: Int64) -> String { self.tokens(n, grouped: grouped) }
         var rows: [[String]] = []
         for model in quote.models {
             for line in quote.lines where line.model == model.model {
@@ -82,23 +108,10 @@ struct QuoteText {
         let allTokens = quote.models.reduce(Int64(0)) { $0 + $1.tokens }
         rows.append(["total", "", tokens(allTokens), amount(t.price), blended(t.price, allTokens),
                      t.cost.map { blended($0, allTokens) } ?? "unknown", amount(t.cost), amount(t.margin), percent(t), "", ""])
-        out.append(TabularOutput(
+        return TabularOutput(
             header: ["model", "class", "tokens", "monthly price", "per 1M", "cost per 1M", "cost", "margin", "margin %",
                      "market min / median / max per 1M (providers)", "position"],
-            rows: rows, textColumns: [0, 1, 9, 10]).table())
-        out.append("")
-        out.append("per 1M on 'all' and total rows: blended over the token classes (amount ÷ all tokens × 1,000,000)")
-        for model in quote.models where model.figures.costUnknown {
-            out.append("\(model.model): cost unknown (\(quote.costBasis.unknownReason)); margin unknown")
-        }
-        for flag in quote.flags { out.append("!! \(flag)") }
-        if quote.flags.isEmpty {
-            out.append("floor \(quote.floorPercent)%: ok, every model and the total at or above it, no price below cost")
-        } else {
-            out.append("floor \(quote.floorPercent)%: NOT MET (\(quote.flags.count) flag(s))")
-        }
-        if !stored { out.append("not stored") }
-        return out.joined(separator: "\n")
+            rows: rows, textColumns: [0, 1, 9, 10])
     }
 
     struct JSONForm: Encodable {
@@ -118,10 +131,37 @@ struct QuoteText {
         let file: String
     }
 
+    /// The stored quote's fields, with every amount (prices, costs and band
+    /// amounts of lines, models and the total) a string with exactly the
+    /// currency's minor digits, like an invoice's; prices per 1M, percents and
+    /// rates stay exact.
     func json(acceptance: Acceptance? = nil) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let form = JSONForm(quote: quote, status: status?.rawValue, stored: stored, failsFloor: quote.failsFloor, acceptance: acceptance)
-        return String(decoding: try encoder.encode(form), as: UTF8.self)
+        let raw = try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder().encode(form))
+        let currency = quote.currency
+        func money(_ value: JSONValue) throws -> JSONValue {
+            switch value {
+            case .text(let text): return .text(Display.amount(try ExactDecimal(parsing: text), currency, grouped: false))
+            case .object(let members):  // a Money: {amount, currency}
+                guard case .text(let text)? = members["amount"] else { return value }
+                return .text(Display.amount(try ExactDecimal(parsing: text), currency, grouped: false))
+            default: return value
+            }
+        }
+        func figures(_ value: JSONValue) throws -> JSONValue {
+            try value.updating("price", money).updating("cost", money)
+        }
+        let shaped = try raw.updating("quote") { quote in
+            try quote
+                .updating("lines") {
+                    try $0.updatingEach { line in
+                        try line.updating("price", money).updating("cost", money)
+                            .updating("bands") { try $0.updatingEach { try $0.updating("amount", money) } }
+                    }
+                }
+                .updating("models") { try $0.updatingEach { try $0.updating("figures", figures) } }
+                .updating("total", figures)
+        }
+        return try TabularOutput.encode(shaped)
     }
 }

@@ -13,18 +13,23 @@ struct RatesCommand: ParsableCommand {
     )
 
     struct PathOption: ParsableArguments {
-        @Argument(help: "A rate card file or folder (default: <project>/rates).")
+        @Argument(help: "A rate card file or folder (default: $TALLY_RATES, else <project>/rates).")
         var path: String?
 
         var resolved: String {
-            path ?? ProjectPaths.discover().root.appendingPathComponent("rates").path
+            path ?? ProjectPaths.discover().ratesDirectory().path
         }
 
         /// The cards, and the tax rates of `<folder>/tax/` when a folder is
         /// given (nil for a single card file), validated together: every
         /// problem of both is thrown at once.
         func parsed() throws -> (cards: [RateCardFile.Parsed], taxes: [TaxRate]?) {
-            try Self.parse(resolved)
+            if path == nil, !FileManager.default.fileExists(atPath: resolved) {
+                let paths = ProjectPaths.discover()
+                throw ImportError([ImportProblem(file: resolved, line: nil, paths.missing("the rates folder", at: resolved, variable: "TALLY_RATES")
+                                                 + " (or give the folder: tally rates load PATH)")])
+            }
+            return try Self.parse(resolved)
         }
 
         static func parse(_ resolved: String) throws -> (cards: [RateCardFile.Parsed], taxes: [TaxRate]?) {
@@ -129,7 +134,7 @@ struct RatesCommand: ParsableCommand {
                         continue
                     }
                     sources.insert(resolved.source.description)
-                    row.append(Self.describe(resolved.price))
+                    row.append(Self.describe(resolved.price, grouped: format == .table))
                 }
                 rows.append(row)
             }
@@ -148,10 +153,12 @@ struct RatesCommand: ParsableCommand {
             }
         }
 
-        /// `0.60`, or `graduated: 0.80 ≤ 10000000000 | 0.72 ≤ 100000000000 | 0.64`.
-        static func describe(_ price: ClassPrice) -> String {
+        /// `0.60`, or `graduated: 0.80 to 10,000,000,000 | 0.72 to 100,000,000,000 | 0.64 beyond`
+        /// (tier limits grouped for people; plain in CSV and JSON).
+        static func describe(_ price: ClassPrice, grouped: Bool) -> String {
             guard let mode = price.mode else { return price.bands[0].pricePerMillion.description }
-            let bands = price.bands.map { band in band.upTo.map { "\(band.pricePerMillion) to \($0)" } ?? "\(band.pricePerMillion) beyond" }
+            func limit(_ n: some BinaryInteger) -> String { grouped ? Display.group(String(n)) : String(n) }
+            let bands = price.bands.map { band in band.upTo.map { "\(band.pricePerMillion) to \(limit($0))" } ?? "\(band.pricePerMillion) beyond" }
             return "\(mode.rawValue): " + bands.joined(separator: " | ")
         }
     }

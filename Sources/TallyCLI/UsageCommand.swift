@@ -78,13 +78,13 @@ struct UsageCommand: ParsableCommand {
             guard let grouping = UsageStore.Grouping(rawValue: by) else { throw ValidationError("--by must be model, tag, day or site") }
             let rows = try UsageStore(try DatabaseTarget().migratedConnection()).summary(customer: customer, month: month, by: grouping)
             let total = rows.reduce(TokenCounts.zero) { $0 + $1.tokens }
+            // Thousands separators for people only: CSV and JSON carry plain integers.
+            func count(_ n: some BinaryInteger) -> String { format == .table ? Display.group(String(n)) : String(n) }
             let output = TabularOutput(
                 header: [by, "events", "input tokens", "cached input tokens", "output tokens"],
-                rows: rows.map { [$0.key, Display.group(String($0.events)), Display.group(String($0.tokens.input)),
-                                  Display.group(String($0.tokens.cachedInput)), Display.group(String($0.tokens.output))] }
-                    + [["TOTAL", Display.group(String(rows.reduce(0) { $0 + $1.events })), Display.group(String(total.input)),
-                        Display.group(String(total.cachedInput)), Display.group(String(total.output))]])
-            print(format == .csv ? try output.csv() : output.table())
+                rows: rows.map { [$0.key, count($0.events), count($0.tokens.input), count($0.tokens.cachedInput), count($0.tokens.output)] }
+                    + [["TOTAL", count(rows.reduce(0) { $0 + $1.events }), count(total.input), count(total.cachedInput), count(total.output)]])
+            try output.print(format, keys: [by, "events", "input_tokens", "cached_input_tokens", "output_tokens"], integerColumns: [1, 2, 3, 4])
         }
     }
 }
@@ -129,6 +129,7 @@ struct RateCommand: ParsableCommand {
             """)
     @Option var customer: String
     @Option(help: "The month, YYYY-MM.") var period: String
+    @Option(help: "table, csv or json.") var format: OutputFormat = .table
 
     func run() throws {
         let month = try BillingMonth(parsing: period)
@@ -139,15 +140,37 @@ struct RateCommand: ParsableCommand {
         let book = PriceBook(cards: try RateCardStore(db).cards())
         let lines = try Rater(book: book).rate(usage: try UsageStore(db).hours(customer: customer.id, month: month),
                                               card: customer.card, currency: customer.currency)
+        let grouped = format == .table
         let rows = lines.map { line in
-            [line.model, line.tokenClass.rawValue, line.source.description, line.bandLabel ?? "", Display.group(String(line.quantity)),
+            [line.model, line.tokenClass.rawValue, line.source.description, line.bandLabel ?? "",
+             grouped ? Display.group(String(line.quantity)) : String(line.quantity),
              line.unitPricePerMillion.formatted(places: max(6, line.unitPricePerMillion.decimalPlaces)),
-             Display.amount(line.amount.amount, customer.currency, grouped: true)]
+             Display.amount(line.amount.amount, customer.currency, grouped: grouped)]
         }
         let subtotal = try lines.map(\.amount).sum(in: customer.currency)
-        print("\(customer.name) (\(customer.id)), \(month), card \(customer.card), \(customer.currency)\n")
-        print(TabularOutput(header: ["model", "class", "card version", "band", "tokens", "per 1M", "amount"],
-                            rows: rows + [["SUBTOTAL", "", "", "", "", "", Display.amount(subtotal.amount, customer.currency, grouped: true)]],
-                            textColumns: [0, 1, 2, 3]).table())
+        let output = TabularOutput(header: ["model", "class", "card version", "band", "tokens", "per 1M", "amount"], rows: rows, textColumns: [0, 1, 2, 3])
+        let subtotalText = Display.amount(subtotal.amount, customer.currency, grouped: grouped)
+        switch format {
+        case .table:
+            print("\(customer.name) (\(customer.id)), \(month), card \(customer.card), \(customer.currency)\n")
+            var table = output
+            table.rows.append(["SUBTOTAL", "", "", "", "", "", subtotalText])
+            print(table.table())
+        case .csv:
+            // One row per priced line, like the invoice CSV's lines; the subtotal is their sum.
+            print(try output.csv(), terminator: "")
+        case .json:
+            let keys = ["model", "token_class", "card_version", "band", "quantity", "unit_price_per_million", "amount"]
+            let document: JSONValue = .object([
+                "customer": .text(customer.id), "period": .text(month.description), "card": .text(customer.card),
+                "currency": .text(customer.currency.code), "subtotal": .text(subtotalText),
+                "lines": .list(rows.map { row -> JSONValue in
+                    .object(Dictionary(uniqueKeysWithValues: zip(keys, row).enumerated().map { i, pair in
+                        (pair.0, i == 4 ? JSONValue.integer(Int64(pair.1)!) : JSONValue.text(pair.1))
+                    }))
+                }),
+            ])
+            print(try TabularOutput.encode(document))
+        }
     }
 }
