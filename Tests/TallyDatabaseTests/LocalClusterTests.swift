@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TallyDatabase
 import TallyPostgres
+import TallyTesting
 
 /// The local cluster holds billing data and runs a server that can run
 /// programs: no other account on the machine may reach it, and it never takes
@@ -15,20 +16,6 @@ struct LocalClusterTests {
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: false)
         #expect(chmod(parent.path, 0o711) == 0)
         return parent
-    }
-
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     static func mode(_ path: String) -> mode_t {
@@ -70,8 +57,9 @@ struct LocalClusterTests {
         for osUser in ["nobody", "postgres"] {
             for role in [LocalCluster.userName, LocalCluster.adminName] {
                 let target = "host=\(cluster.socketDirectory.path) dbname=tally user=\(role)"
-                let (status, output) = try Self.run(
-                    "/usr/sbin/runuser", ["-u", osUser, "--", psql, target, "-Atc", "SELECT 'connected as ' || current_user"])
+                let (status, output) = try ChildCommand.run(
+                    "/usr/sbin/runuser", ["-u", osUser, "--", psql, target, "-Atc", "SELECT 'connected as ' || current_user"],
+                    in: URL(fileURLWithPath: "/"))
                 #expect(status != 0, "\(osUser) connected as \(role): \(output)")
                 #expect(!output.contains("connected as"))
                 #expect(
