@@ -5,7 +5,7 @@
 start_throwaway_db() {
     throwaway_tally=$1
     throwaway_dir=$(mktemp -d /tmp/tally-db.XXXXXX)
-    chmod 755 "$throwaway_dir"
+    chmod 711 "$throwaway_dir" # the server user (postgres, under root) passes through, lists nothing
     trap stop_throwaway_db EXIT INT TERM
     "$throwaway_tally" db start --dir "$throwaway_dir/db" --throwaway >&2
     export DATABASE_URL

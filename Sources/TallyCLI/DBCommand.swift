@@ -8,15 +8,19 @@ struct DBCommand: ParsableCommand {
         abstract: "Manage the local PostgreSQL cluster in .tally/.",
         discussion: """
             When DATABASE_URL is not set, Tally keeps its own PostgreSQL cluster in \
-            .tally/ (git-ignored), listening only on a Unix socket in that folder. \
-            It is created and started on first use; these commands manage it by hand. \
+            .tally/ (git-ignored), listening only on a Unix socket in that folder, \
+            closed to other OS users (folders 0700, peer authentication, no TCP; Tally \
+            works as the role 'tally', which is no superuser). It is created and started \
+            on first use, only in a new or empty folder; these commands manage it by hand. \
             As root, the server runs as the 'postgres' system user.
             """,
         subcommands: [Start.self, Stop.self, Status.self, URLCommand.self]
     )
 
     struct ClusterOptions: ParsableArguments {
-        @Option(name: .long, help: "Cluster folder (default: $TALLY_DB_DIR or <project>/.tally).")
+        @Option(
+            name: .long,
+            help: "Cluster folder (default: $TALLY_DB_DIR or <project>/.tally): new, empty, or a cluster Tally made.")
         var dir: String?
 
         @Flag(name: .long, help: "Throwaway cluster for tests: no fsync (fast, not crash-safe).")

@@ -32,15 +32,27 @@ public struct PostgresConfiguration: Sendable {
             return "(unparseable connection string)"
         }
         defer { PQconninfoFree(options) }
+        // A password libpq misread (one holding a `/`) can land in another field.
+        let secrets = ConnectionSecrets(url)
         var parts: [String] = []
         var option = options
         while let keyword = option.pointee.keyword {
             let key = String(cString: keyword)
             if let value = option.pointee.val, ["host", "hostaddr", "port", "dbname", "user"].contains(key) {
-                parts.append("\(key)=\(String(cString: value))")
+                let text = String(cString: value)
+                parts.append("\(key)=\(secrets.touchesSecret(text) ? ConnectionSecrets.mask : text)")
             }
             option += 1
         }
         return parts.isEmpty ? "(defaults)" : parts.joined(separator: " ")
     }
+
+    /// The connection string with its passwords masked (`postgresql://u:***@host/db`),
+    /// even when libpq cannot parse it.
+    public var redactedURL: String { ConnectionSecrets(url).redacted }
+
+    /// `message` without this configuration's passwords: every text about a
+    /// connection (libpq's errors quote the string they reject) goes through
+    /// here before it is printed or logged.
+    public func redact(_ message: String) -> String { ConnectionSecrets(url).redact(message) }
 }

@@ -27,7 +27,7 @@ public final class PostgresConnection {
             throw PostgresError(.connection, "could not connect to \(configuration.redactedTarget): out of memory")
         }
         guard PQstatus(conn) == CONNECTION_OK else {
-            let message = Self.trimmed(PQerrorMessage(conn))
+            let message = configuration.redact(Self.trimmed(PQerrorMessage(conn)))
             PQfinish(conn)  // a failed attempt still allocates
             throw PostgresError(
                 .connection, "could not connect to \(configuration.redactedTarget): \(message)",

