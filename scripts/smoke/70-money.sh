@@ -34,3 +34,17 @@ out=$(DATABASE_URL=$url "$tally" cost --from $P-02 --to $P-03 --by pool 2>&1); r
     && ! grep -q "T00:00:00Z allocates" <<<"$out"
 check "money: over-allocation in a pool with no purchase names each hour and exits non-zero" $?
 rm -rf "$data"
+# A grant serves only months that end after it was granted: one made today does not lower $P.
+url=$(fresh_db)
+data=$(mktemp -d)
+DATABASE_URL=$url "$tally" rates load "$repo/rates" >/dev/null 2>&1
+DATABASE_URL=$url "$tally" customers add --id acme --name "Acme AI" --email b@acme.ai --country US --currency USD >/dev/null
+printf '%s\n' '{"id":"a1","customer":"acme","model":"llama-3.3-70b-instruct","timestamp":"'"$P"'-04T10:00:00Z","input_tokens":5000000,"output_tokens":100000,"site":"s","tag":""}' >"$data/a.ndjson"
+DATABASE_URL=$url "$tally" usage ingest "$data/a.ndjson" >/dev/null 2>&1
+DATABASE_URL=$url "$tally" credits grant --customer acme --amount 1.00 USD --expires $EXPIRES --reason "today" >/dev/null
+DATABASE_URL=$url "$tally" invoice run --period $P >/dev/null
+DATABASE_URL=$url "$tally" invoice show acme/$P --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["credits_total"]=="0.00" else 1)'
+check "money: a grant made today does not serve last month's invoice" $?
+ledger=$(DATABASE_URL=$url "$tally" credits show acme --format csv) && grep -q "^date," <<<"$ledger" && ! grep -q ",-" <<<"$ledger"
+check "money: the credit ledger never shows a negative amount or balance" $?
+rm -rf "$data"
