@@ -166,18 +166,12 @@ public struct SupplyStore {
         TokenCounts(input: try row.decode(6), cachedInput: try row.decode(7), output: try row.decode(8))
     }
 
-    /// Exact pool totals for every hour of `slots` (for the capacity check).
-    public func hourlyTotals(_ slots: [CapacityPlan.Slot], in plan: CapacityPlan) throws -> [PoolHourTotal] {
-        var sites: [String] = []
-        var gpus: [String] = []
-        var froms: [UTCTimestamp] = []
-        var tos: [UTCTimestamp] = []
-        for slot in slots {
-            sites.append(plan.pools[slot.pool].site)
-            gpus.append(plan.pools[slot.pool].gpuType)
-            froms.append(plan.period.hourStart(slot.startHour))
-            tos.append(plan.period.hourStart(slot.endHour))
-        }
+    /// Exact pool totals for every hour of `windows` (for the capacity check).
+    public func hourlyTotals(_ windows: [PoolWindow]) throws -> [PoolHourTotal] {
+        let sites = windows.map(\.pool.site)
+        let gpus = windows.map(\.pool.gpuType)
+        let froms = windows.map(\.from)
+        let tos = windows.map(\.to)
         return try db.execute(
             """
             SELECT a.site_id, a.gpu_type_id, a.hour, sum(a.gpus_used)
@@ -203,7 +197,7 @@ public struct SupplyStore {
         timer.lap("plan")
         let usage = try slotUsage(for: plan)
         timer.lap("usage query")
-        let ledger = try plan.compute(usage: usage) { slots in try hourlyTotals(slots, in: plan) }
+        let ledger = try plan.compute(usage: usage) { windows in try hourlyTotals(windows) }
         timer.lap("compute")
         return ledger
     }

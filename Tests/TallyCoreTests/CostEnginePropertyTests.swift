@@ -101,6 +101,44 @@ struct CostEnginePropertyTests {
         }
     }
 
+    /// Capacity and spot GPU-hours equal the exact rational value, Σ GPUs ×
+    /// active seconds ÷ 3600 (computed here in integers), rounded once at
+    /// 10⁻¹⁸: per pool, per day and in total, whatever the odd second
+    /// boundaries of the purchases.
+    @Test(arguments: 1...30)
+    func capacityAndSpotGPUHoursAreExact(seed: Int) throws {
+        let fleet = try Self.fleet(seed: UInt64(seed) + 500)
+        let ledger = try CostEngine(period: fleet.period, sites: fleet.sites, fx: fleet.fx)
+            .compute(purchases: fleet.purchases, allocations: [])
+        func hours(_ seconds: Int64) throws -> ExactDecimal {
+            try ExactDecimal(Int(seconds)).divided(by: ExactDecimal(3600), rounding: .halfEven)
+        }
+        var capacity: [String: Int64] = [:]
+        var spot: [String: Int64] = [:]
+        var days: [String: Int64] = [:]
+        for purchase in fleet.purchases {
+            let key = purchase.pool.description
+            let seconds = Int64(purchase.gpuCount) * purchase.activeSeconds(from: fleet.period.from, to: fleet.period.to)
+            capacity[key, default: 0] += seconds
+            if purchase.kind.isSpotLike { spot[key, default: 0] += seconds }
+            for day in 0..<(fleet.period.hourCount / 24) {
+                let from = fleet.period.from.adding(microseconds: Int64(day) * UTCTimestamp.microsecondsPerDay)
+                let to = from.adding(microseconds: UTCTimestamp.microsecondsPerDay)
+                days[from.date.description, default: 0] += Int64(purchase.gpuCount) * purchase.activeSeconds(from: from, to: to)
+            }
+        }
+        let byPool = try CostReport(ledger: ledger, by: .pool)
+        for row in byPool.rows {
+            #expect(row.capacityGPUHours == (try hours(capacity[row.key] ?? 0)), "\(row.key)")
+            #expect(row.spotGPUHours == (try hours(spot[row.key] ?? 0)), "\(row.key)")
+        }
+        for row in try CostReport(ledger: ledger, by: .day).rows {
+            #expect(row.capacityGPUHours == (try hours(days[row.key] ?? 0)), "\(row.key)")
+        }
+        #expect(byPool.totals.capacityGPUHours == (try hours(capacity.values.reduce(0, +))))
+        #expect(byPool.totals.spotGPUHours == (try hours(spot.values.reduce(0, +))))
+    }
+
     @Test(arguments: 1...10)
     func overAllocationIsAlwaysCaught(seed: Int) throws {
         var fleet = try Self.fleet(seed: UInt64(seed) + 1000)

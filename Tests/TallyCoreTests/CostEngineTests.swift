@@ -90,6 +90,24 @@ struct CostEngineTests {
         } throws: { CostError.Code.overAllocated ~= $0 }
     }
 
+    /// Three spot buys of 3 s, 3 s and 1,596 s in one hour: 1,602 GPU-seconds,
+    /// exactly 0.445 GPU-hours (each part alone does not end: 3 / 3600 =
+    /// 0.000833…). Rounded per part it was 0.444999999999999999 and printed
+    /// 0.44; kept in GPU-seconds until the end it prints 0.45.
+    @Test func partialHourCapacityIsExactNotOneUnitLow() throws {
+        func spot(_ id: String, _ from: String, _ to: String) -> CapacityPurchase {
+            CapacityPurchase(id: id, kind: .spot, pool: Self.h100us, gpuCount: 1, start: Self.t(from), end: Self.t(to),
+                             pricePerGPUHour: Self.d("1"))
+        }
+        let report = try run([spot("s1", "2026-11-01T00:00:00Z", "2026-11-01T00:00:03Z"),
+                              spot("s2", "2026-11-01T00:10:00Z", "2026-11-01T00:10:03Z"),
+                              spot("s3", "2026-11-01T00:20:00Z", "2026-11-01T00:46:36Z")], [], by: .pool)
+        #expect(report.totals.capacityGPUHours == Self.d("0.445"))
+        #expect(report.totals.spotGPUHours == Self.d("0.445"))
+        #expect(report.rows[0].capacityGPUHours == Self.d("0.445"))
+        #expect(report.totals.capacityGPUHours.rounded(places: 2, .halfAwayFromZero) == Self.d("0.45"))
+    }
+
     @Test func onDemandBurstAddsCapacityAndSpotShare() throws {
         let burst = CapacityPurchase(id: "od1", kind: .onDemand, pool: Self.h100us, gpuCount: 8,
                                      start: Self.t("2026-11-01T10:00:00Z"), end: Self.t("2026-11-01T11:00:00Z"),
@@ -153,6 +171,21 @@ struct CostEngineTests {
         } throws: { error in
             CostError.Code.overAllocated ~= error && "\(error)".contains("us-east/H100")
                 && "\(error)".contains("2026-11-01T07:00:00Z") && "\(error)".contains("capacity 10")
+        }
+    }
+
+    /// A pool with no purchase in the period has capacity 0 every hour: each
+    /// hour it allocates is named with its own figure, as for any other pool.
+    @Test func overAllocationInAPoolWithNoPurchaseNamesEachHour() throws {
+        let l40s = Pool(site: "us-east", gpuType: "L40S")
+        let allocations = Self.hourly("A", "2", l40s, hours: 5..<6) + Self.hourly("B", "3", l40s, hours: 7..<8)
+        #expect {
+            try run([Self.reserved("r1", gpus: 10, price: "2")], allocations)
+        } throws: { error in
+            let text = "\(error)"
+            return CostError.Code.overAllocated ~= error
+                && text.contains("pool us-east/L40S at 2026-11-01T05:00:00Z allocates 2 GPUs but has capacity 0")
+                && text.contains("pool us-east/L40S at 2026-11-01T07:00:00Z allocates 3 GPUs but has capacity 0")
         }
     }
 

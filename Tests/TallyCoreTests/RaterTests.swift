@@ -108,12 +108,32 @@ struct RaterTests {
         let lines = try rate([base, custom], [Self.usage(1_500_000, input: 1_000_000), Self.usage(1_000_000, model: "big")], card: "acme")
         // big: override 2.50, not discounted. m input: 0.40 × 0.85 = 0.34. m output bands: 0.85 and 0.425 (exact).
         #expect(lines.first { $0.model == "big" }?.unitPricePerMillion == Self.d("2.5"))
-        #expect(lines.first { $0.model == "big" }?.source == PriceSource(card: "acme", version: Self.nov1))
+        #expect(lines.first { $0.model == "big" }?.source == PriceSource(card: "acme", version: Self.nov1, baseCard: "public", baseVersion: Self.nov1))
         let m = lines.filter { $0.model == "m" }
         #expect(m.map(\.unitPricePerMillion) == [Self.d("0.34"), Self.d("0.85"), Self.d("0.425")])
         #expect(m[0].source == PriceSource(card: "acme", version: Self.nov1, baseCard: "public", baseVersion: Self.nov1))
         // 500,000 × 0.425 / 1M = 0.2125 → 0.21 (rounded once, half away from zero).
         #expect(m[2].amount == Money(Self.d("0.21"), .usd))
+    }
+
+    /// An override price belongs to the override's version in force and is
+    /// cited with the base card's version in force: lines split at a version
+    /// change of either, each rounded on its own (SPEC §4).
+    @Test func anOverridePriceSplitsAtABaseCardVersionChange() throws {
+        let base = Self.card(versions: [
+            .init(effectiveFrom: Self.nov1, prices: ["m": [.output: .flat(2)]]),
+            .init(effectiveFrom: Self.nov15, prices: ["m": [.output: .flat(3)]]),
+        ])
+        let custom = RateCard(id: "acme", currency: .usd, base: "public", versions: [
+            .init(effectiveFrom: Self.nov1, prices: ["m": [.output: .flat(1)]]),
+        ])
+        // 3,000 tokens on each side of Nov 15 at the override's 1.00: 0.003 each → two lines of 0.00, not one of 0.01.
+        let lines = try rate([base, custom], [Self.usage(3_000), Self.usage(3_000, at: Self.nov15)], card: "acme")
+        #expect(lines.map(\.quantity) == [3_000, 3_000])
+        #expect(lines.map(\.unitPricePerMillion) == [1, 1])
+        #expect(lines.map(\.amount) == [Money(0, .usd), Money(0, .usd)])
+        #expect(lines.map(\.source) == [PriceSource(card: "acme", version: Self.nov1, baseCard: "public", baseVersion: Self.nov1),
+                                        PriceSource(card: "acme", version: Self.nov1, baseCard: "public", baseVersion: Self.nov15)])
     }
 
     @Test func everyGapIsReportedBeforeAnythingIsPriced() throws {

@@ -68,6 +68,34 @@ struct CostStoreTests {
         }
     }
 
+    /// us-east/L40S has no contract or spot buy: the daily rollup sums its
+    /// day, but the error names each hour and its own figure.
+    @Test func overAllocationInAPoolWithNoPurchaseNamesEachHour() async throws {
+        let files = try TemporaryFiles(SupplyFixture.files)
+        defer { files.remove() }
+        try await TestDatabase.withSchema { pool, _ in
+            try await pool.withConnection { db in
+                _ = try SupplyImporter().importFiles(SupplyFixture.order.map(files.path), into: db)
+                try files.write("a.csv", """
+                    hour,site_id,gpu_type_id,model,gpus_used
+                    2026-11-02T05:00:00Z,us-east,L40S,m1,2
+                    2026-11-02T07:00:00Z,us-east,L40S,m2,3
+                    """)
+                _ = try SupplyImporter().importFiles([files.path("a.csv")], into: db)
+                let period = try CostPeriod(fromDay: try CivilDate(parsing: "2026-11-02"), toDay: try CivilDate(parsing: "2026-11-03"))
+                #expect {
+                    try SupplyStore(db).ledger(for: period)
+                } throws: { error in
+                    let text = "\(error)"
+                    return CostError.Code.overAllocated ~= error
+                        && text.contains("pool us-east/L40S at 2026-11-02T05:00:00Z allocates 2 GPUs but has capacity 0")
+                        && text.contains("pool us-east/L40S at 2026-11-02T07:00:00Z allocates 3 GPUs but has capacity 0")
+                        && !text.contains("T00:00:00Z")
+                }
+            }
+        }
+    }
+
     @Test func aMissingFXRateInTheDatabaseNamesCurrencyAndDay() async throws {
         var fixture = SupplyFixture.files
         fixture["fx.csv"] = "day,currency,rate\n2026-11-05,EUR,1.10\n"

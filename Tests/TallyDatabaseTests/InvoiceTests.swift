@@ -190,6 +190,89 @@ struct InvoiceTests {
         }
     }
 
+    /// SPEC §5: earliest expiry first, then the oldest grant, then the grant
+    /// number (G-9 before G-10, not text order); a grant serves only months
+    /// that end after it was granted.
+    @Test func grantsAreTakenByExpiryThenGrantDateThenNumberAndServeOnlyLaterMonths() async throws {
+        try await withMonth { pool, _ in
+            try await pool.withConnection { db in
+                let credits = CreditStore(db)
+                let day = { (text: String) in try CivilDate(parsing: text) }
+                let expires = try day("2027-03-31")
+                // G-1 … G-8 belong to idle, so acme's grants are G-9, G-10 and G-11.
+                for _ in 1...8 {
+                    try credits.grant(customer: "idle", amount: Money(ExactDecimal(1), .usd), expiresOn: expires, reason: "filler", grantedOn: try day("2026-11-01"))
+                }
+                let g9 = try credits.grant(customer: "acme", amount: Money(ExactDecimal(5), .usd), expiresOn: expires, reason: "nine", grantedOn: try day("2026-11-01"))
+                let g10 = try credits.grant(customer: "acme", amount: Money(ExactDecimal(5), .usd), expiresOn: expires, reason: "ten", grantedOn: try day("2026-11-01"))
+                let g11 = try credits.grant(customer: "acme", amount: Money(ExactDecimal(1), .usd), expiresOn: expires, reason: "older", grantedOn: try day("2026-10-15"))
+                #expect([g9.id, g10.id, g11.id] == ["G-9", "G-10", "G-11"])
+                // berlin: granted on the month's last day (serves November), paris: on the first day after it (does not).
+                try credits.grant(customer: "berlin", amount: Money(ExactDecimal(1), .usd), expiresOn: expires, reason: "last day", grantedOn: try day("2026-11-30"))
+                try credits.grant(customer: "paris", amount: Money(ExactDecimal(5), .usd), expiresOn: expires, reason: "after", grantedOn: try day("2026-12-01"))
+                try credits.grant(customer: "tokyo", amount: Money(ExactDecimal(500), .jpy), expiresOn: expires, reason: "december", grantedOn: try day("2026-12-20"))
+                try InvoiceRun(db, issuer: Self.issuer).run(period: Self.november)
+                let store = InvoiceStore(db)
+                // acme owes 4.15: the oldest grant (G-11, 1.00) first, then G-9 (3.15); G-10 untouched.
+                let acme = try store.invoice(named: "acme/2026-11")
+                #expect(acme.credits.map(\.grantID) == ["G-11", "G-9"])
+                #expect(acme.credits.map(\.amount.amount) == [ExactDecimal(1), d("3.15")])
+                #expect(try store.invoice(named: "berlin/2026-11").creditsTotal.amount == ExactDecimal(1))
+                #expect(try store.invoice(named: "paris/2026-11").credits.isEmpty)
+                #expect(try store.invoice(named: "tokyo/2026-11").credits.isEmpty)
+                // The ledger never goes below zero: nothing is consumed before it is granted.
+                for customer in ["acme", "berlin", "paris", "tokyo"] {
+                    let ledger = try credits.ledger(customer: customer, asOf: try day("2027-01-15"))
+                    #expect(ledger.allSatisfy { $0.balance.amount >= .zero }, "\(customer): \(ledger.map(\.balance))")
+                }
+                // December is served by the December grant (tokyo's December usage: none, so a zero invoice).
+                try store.finalize(period: Self.november, issuer: Self.issuer, issueDate: try day("2026-12-02"))
+                try InvoiceRun(db, issuer: Self.issuer).run(period: Self.december)
+                #expect(try store.invoices(period: Self.december).map(\.customer.id).contains("tokyo"))
+            }
+        }
+    }
+
+    /// Issued invoices, credit notes, their parts and grants survive TRUNCATE
+    /// (with CASCADE) and DELETE, at the database, whatever the client.
+    @Test func issuedDocumentsAreImmuneToTruncateAndDelete() async throws {
+        try await withMonth { pool, _ in
+            try await pool.withConnection { db in
+                let store = InvoiceStore(db)
+                // Drafts alone are not protected: a month of drafts may be emptied.
+                try InvoiceRun(db, issuer: Self.issuer).run(period: Self.november)
+                try db.execute("TRUNCATE invoices CASCADE")
+                #expect(try db.scalar("SELECT count(*) FROM invoices", as: Int.self) == 0)
+                try CreditStore(db).grant(customer: "acme", amount: Money(ExactDecimal(1), .usd), expiresOn: try CivilDate(parsing: "2027-01-31"),
+                                          reason: "test", grantedOn: try CivilDate(parsing: "2026-11-01"))
+                try store.finalize(period: Self.november, issuer: Self.issuer, issueDate: try CivilDate(parsing: "2026-12-01"))
+                _ = try store.void(number: "INV-2026-000002", reason: "wrong entity", on: try CivilDate(parsing: "2026-12-05"))
+                let count: SQL = """
+                    SELECT (SELECT count(*) FROM invoices) + (SELECT count(*) FROM credit_notes) + (SELECT count(*) FROM credit_note_lines)
+                         + (SELECT count(*) FROM credit_note_taxes) + (SELECT count(*) FROM invoice_credits) + (SELECT count(*) FROM credit_grants)
+                    """
+                let before = try db.scalar(count, as: Int.self)
+                for sql: SQL in [
+                    "TRUNCATE invoices CASCADE",
+                    "TRUNCATE credit_notes CASCADE",
+                    "TRUNCATE credit_note_lines",
+                    "TRUNCATE credit_note_taxes",
+                    "TRUNCATE invoice_credits",
+                    "TRUNCATE credit_grants CASCADE",
+                    "DELETE FROM credit_notes",
+                    "DELETE FROM credit_note_lines",
+                    "DELETE FROM credit_note_taxes",
+                    "DELETE FROM invoice_credits",
+                    "DELETE FROM credit_grants",
+                    "DELETE FROM invoices",
+                ] {
+                    #expect("\(sql)", performing: { try db.execute(sql) }, throws: { SQLState.objectNotInPrerequisiteState ~= $0 })
+                }
+                #expect(try db.scalar(count, as: Int.self) == before)
+            }
+        }
+    }
+
     /// Dates finance relies on: an invoice in arrears is issued once its month
     /// is over, numbers run in date order within a series (a year), a payment
     /// falls between the issue date and today, a credit note follows its invoice.

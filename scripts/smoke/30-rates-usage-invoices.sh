@@ -23,7 +23,7 @@ DATABASE_URL=$url "$tally" market import "$repo/data/litellm-model-prices-1.110.
 DATABASE_URL=$url "$tally" customers add --id berlin --name "Berlin <GmbH> & Co" --email r@berlin.de --country DE --currency USD >/dev/null
 printf '%s\n' '{"id":"b1","customer":"berlin","model":"llama-3.3-70b-instruct","timestamp":"'"$P"'-04T10:00:00Z","input_tokens":5000000,"output_tokens":100000,"site":"s","tag":"key-1"}' >"$bad/berlin.ndjson"
 DATABASE_URL=$url "$tally" usage ingest "$bad/berlin.ndjson" >/dev/null 2>&1
-DATABASE_URL=$url "$tally" credits grant --customer acme --amount 1.00 USD --expires $EXPIRES --reason "welcome" >/dev/null; check "credits grant" $?
+DATABASE_URL=$url "$tally" credits grant --customer acme --amount 1.00 USD --expires $EXPIRES --reason "welcome" --date $P_LAST >/dev/null; check "credits grant" $?
 out=$(DATABASE_URL=$url "$tally" invoice run --period $P); rc=$?
 [ $rc -eq 0 ] && grep -q "2 customer(s), 2 draft(s)" <<<"$out"; check "invoice run writes drafts" $?
 again=$(DATABASE_URL=$url "$tally" invoice show acme/$P --format json)

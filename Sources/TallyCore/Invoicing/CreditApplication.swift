@@ -12,15 +12,15 @@ public struct CreditApplication: Hashable, Sendable {
         self.amount = amount
     }
 
-    /// Applies grants (with what is left of each) to `subtotal`: earliest
-    /// expiry first (then grant id), each as far as it goes, never taking the
+    /// Applies grants (with what is left of each) to `subtotal` in the order of
+    /// ``CreditGrant/precedes(_:_:)``, each as far as it goes, never taking the
     /// invoice below zero. Grants in another currency are skipped.
     public static func apply(
         _ available: [(grant: CreditGrant, remaining: Money)], to subtotal: Money
     ) throws(MoneyError) -> [CreditApplication] {
         var left = subtotal
         var applied: [CreditApplication] = []
-        for (grant, remaining) in available.sorted(by: { ($0.grant.expiresOn, $0.grant.id) < ($1.grant.expiresOn, $1.grant.id) }) {
+        for (grant, remaining) in available.sorted(by: { CreditGrant.precedes($0.grant, $1.grant) }) {
             guard left.amount > .zero else { break }
             guard remaining.currency == subtotal.currency, remaining.amount > .zero else { continue }
             let take = remaining.amount < left.amount ? remaining : left

@@ -17,7 +17,13 @@ public struct PriceBook: Sendable {
     public func price(card id: String, model: String, tokenClass: TokenClass, at time: UTCTimestamp) throws -> Resolved? {
         guard let card = cards[id], let version = card.version(at: time) else { return nil }
         if let own = version.prices[model]?[tokenClass] {
-            return Resolved(price: own, source: PriceSource(card: card.id, version: version.effectiveFrom))
+            // An override price belongs to the override's version in force; it
+            // also cites the base card's version in force, so its lines split
+            // at a version change of either card, like derived prices (SPEC §4).
+            let baseVersion = card.base.flatMap { cards[$0]?.version(at: time) }
+            return Resolved(price: own, source: PriceSource(
+                card: card.id, version: version.effectiveFrom, baseCard: baseVersion == nil ? nil : card.base,
+                baseVersion: baseVersion?.effectiveFrom))
         }
         guard let baseID = card.base else { return nil }
         guard let base = try price(card: baseID, model: model, tokenClass: tokenClass, at: time) else { return nil }

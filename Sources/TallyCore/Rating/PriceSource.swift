@@ -2,8 +2,10 @@
 public struct PriceSource: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let card: String
     public let version: UTCTimestamp
-    /// For override cards: the base card version the price was derived from
-    /// (nil when the override's own price was used).
+    /// For override cards: the base card version in force when the price
+    /// applied: the version it was derived from, or, for the override's own
+    /// price, the one it stood in for (a line never spans a base version
+    /// change). Nil for cards without a base.
     public let baseCard: String?
     public let baseVersion: UTCTimestamp?
 

@@ -3,11 +3,12 @@ extension CapacityPlan {
     ///
     /// Capacity is checked without hourly data where it can be: if the models'
     /// hourly peaks in a slot add up to no more than its capacity, no hour can
-    /// exceed it. For the other slots `hourlyTotals` is asked for the exact
-    /// pool totals of their hours, and an hour above capacity is an error
-    /// naming the pool and the hour.
+    /// exceed it. For the other slots, and for usage of a pool with no
+    /// purchase in the period (capacity 0), `hourlyTotals` is asked for the
+    /// exact pool totals of the hours in question, and every hour above
+    /// capacity is named in the error with its pool and figures.
     public func compute(
-        usage: [SlotUsage], hourlyTotals: ([Slot]) throws -> [PoolHourTotal]
+        usage: [SlotUsage], hourlyTotals: ([PoolWindow]) throws -> [PoolHourTotal]
     ) throws -> CostLedger {
         var slotUsed = [ExactDecimal](repeating: .zero, count: slots.count)
         var slotUsedCost = [ExactDecimal](repeating: .zero, count: slots.count)
@@ -17,6 +18,8 @@ extension CapacityPlan {
         var figures: [CostLedger.UsageFigures] = []
         var models: [String: Int] = [:]
         var modelNames: [String] = []
+        // Days of pools without capacity that some usage allocates GPUs in.
+        var uncovered = Set<PoolWindow>()
 
         for u in usage {
             guard sites[u.pool.site] != nil else {
@@ -24,7 +27,10 @@ extension CapacityPlan {
             }
             guard let s = slot(of: u.pool, at: u.slotStart) else {
                 if u.gpuHours > .zero {
-                    throw CostError(.overAllocated, "pool \(u.pool) at \(u.slotStart) allocates \(u.gpuHours) GPU-hours but has capacity 0")
+                    // Summed per day by the database: the hours are looked up below.
+                    let day = u.slotStart.date
+                    uncovered.insert(PoolWindow(pool: u.pool, from: max(day.startOfDay, period.from),
+                                                to: min(day.adding(days: 1).startOfDay, period.to)))
                 }
                 continue
             }
@@ -32,8 +38,11 @@ extension CapacityPlan {
             guard period.hourStart(slot.startHour) == u.slotStart else {
                 throw CostError(.unknownPool, "usage of \(u.pool) is summed from \(u.slotStart), which is not the start of a slot")
             }
-            let usedCost = slot.capacityPerHour > .zero
-                ? try u.gpuHours.multiplied(by: slot.costPerHour, dividedBy: slot.capacityPerHour, rounding: .halfEven) : .zero
+            // U × K / C with C in GPU-seconds: (U × 3600) × K / seconds, one rounding.
+            let usedCost = slot.capacityGPUSeconds > 0
+                ? try (u.gpuHours * CostEngine.secondsPerHour).multiplied(
+                    by: slot.costPerHour, dividedBy: ExactDecimal(Int(slot.capacityGPUSeconds)), rounding: .halfEven)
+                : .zero
             slotUsed[s] = try slotUsed[s] + u.gpuHours
             slotUsedCost[s] = try slotUsedCost[s] + usedCost
             slotPeaks[s] = try slotPeaks[s] + u.peakGPUs
@@ -61,7 +70,7 @@ extension CapacityPlan {
             figures[c].tokens = figures[c].tokens + u.tokens
         }
 
-        try checkCapacity(slotPeaks: slotPeaks, slotUsed: slotUsed, hourlyTotals: hourlyTotals)
+        try checkCapacity(slotPeaks: slotPeaks, slotUsed: slotUsed, uncovered: uncovered, hourlyTotals: hourlyTotals)
 
         // Pool-days from slots (dense: pool × day of period), each pool's idle
         // and use over the period.
@@ -77,8 +86,8 @@ extension CapacityPlan {
             present[d] = true
             let purchase = try slot.costPerHour * n
             let idle = try purchase - slotUsedCost[s]
-            dense[d].capacityGPUHours = try dense[d].capacityGPUHours + slot.capacityPerHour * n
-            dense[d].spotGPUHours = try dense[d].spotGPUHours + slot.spotPerHour * n
+            dense[d].capacityGPUSeconds += slot.capacityGPUSeconds * Int64(slot.hours)
+            dense[d].spotGPUSeconds += slot.spotGPUSeconds * Int64(slot.hours)
             dense[d].usedGPUHours = try dense[d].usedGPUHours + slotUsed[s]
             dense[d].purchaseCost = try dense[d].purchaseCost + purchase
             dense[d].usedCost = try dense[d].usedCost + slotUsedCost[s]
@@ -120,32 +129,51 @@ extension CapacityPlan {
         return CostLedger(period: period, reportingCurrency: reportingCurrency, sites: sites, poolDays: poolDays, usage: ledgerUsage)
     }
 
-    /// Slots whose peaks could exceed capacity get an exact hourly check.
+    /// Slots whose peaks could exceed capacity, and days of pools without
+    /// capacity that allocate GPUs, get an exact hourly check. Every hour over
+    /// capacity is named (the first ``overAllocationsNamed`` of them, in pool
+    /// and hour order, then how many more).
     private func checkCapacity(
-        slotPeaks: [ExactDecimal], slotUsed: [ExactDecimal], hourlyTotals: ([Slot]) throws -> [PoolHourTotal]
+        slotPeaks: [ExactDecimal], slotUsed: [ExactDecimal], uncovered: Set<PoolWindow>,
+        hourlyTotals: ([PoolWindow]) throws -> [PoolHourTotal]
     ) throws {
-        let suspects = slots.indices.filter { slotPeaks[$0] > slots[$0].capacityPerHour && slotUsed[$0] > .zero }
-        guard !suspects.isEmpty else { return }
-        var totals: [PoolHour: ExactDecimal] = [:]
-        for total in try hourlyTotals(suspects.map { slots[$0] }) {
-            guard let p = poolIndex[total.pool], let h = period.hourIndex(total.hour) else { continue }
-            totals[PoolHour(pool: p, hour: h), default: .zero] = try totals[PoolHour(pool: p, hour: h), default: .zero] + total.gpus
+        let suspects = try slots.indices.filter { try slots[$0].isExceeded(by: slotPeaks[$0]) && slotUsed[$0] > .zero }
+        guard !suspects.isEmpty || !uncovered.isEmpty else { return }
+        let windows = suspects.map { PoolWindow(pool: pools[slots[$0].pool], from: slotStart(slots[$0]), to: period.hourStart(slots[$0].endHour)) }
+            + uncovered.sorted()
+        var totals: [PoolHourKey: ExactDecimal] = [:]
+        for total in try hourlyTotals(windows) where period.hourIndex(total.hour) != nil {
+            let key = PoolHourKey(pool: total.pool, hour: total.hour)
+            totals[key] = try (totals[key] ?? .zero) + total.gpus
         }
-        var over: [(pool: Pool, hour: Int, used: ExactDecimal, capacity: ExactDecimal)] = []
+        var over: [(pool: Pool, hour: UTCTimestamp, used: ExactDecimal, capacity: ExactDecimal)] = []
         for s in suspects {
             let slot = slots[s]
             for h in slot.startHour..<slot.endHour {
-                if let used = totals[PoolHour(pool: slot.pool, hour: h)], used > slot.capacityPerHour {
-                    over.append((pools[slot.pool], h, used, slot.capacityPerHour))
+                let hour = period.hourStart(h)
+                if let used = totals[PoolHourKey(pool: pools[slot.pool], hour: hour)], try slot.isExceeded(by: used) {
+                    over.append((pools[slot.pool], hour, used, slot.capacityPerHour))
                 }
             }
         }
-        guard let first = over.min(by: { ($0.pool, $0.hour) < ($1.pool, $1.hour) }) else { return }
-        let more = over.count > 1 ? " (and \(over.count - 1) more over-allocated pool-hours)" : ""
-        throw CostError(
-            .overAllocated,
-            "pool \(first.pool) at \(period.hourStart(first.hour)) allocates \(first.used) GPU-hours but has capacity \(first.capacity)\(more)")
+        for window in uncovered {
+            for (key, used) in totals where key.pool == window.pool && key.hour >= window.from && key.hour < window.to && used > .zero {
+                over.append((key.pool, key.hour, used, .zero))
+            }
+        }
+        guard !over.isEmpty else { return }
+        over.sort { ($0.pool, $0.hour) < ($1.pool, $1.hour) }
+        var text = over.prefix(Self.overAllocationsNamed).map {
+            "pool \($0.pool) at \($0.hour) allocates \($0.used) GPUs but has capacity \($0.capacity)"
+        }.joined(separator: "; ")
+        if over.count > Self.overAllocationsNamed {
+            text += " (and \(over.count - Self.overAllocationsNamed) more over-allocated pool-hours)"
+        }
+        throw CostError(.overAllocated, text)
     }
+
+    /// How many over-allocated pool-hours an error lists by name.
+    static let overAllocationsNamed = 10
 
     /// Hourly allocations: summed per slot here, with exact hourly totals for the check.
     public func compute(allocations: some Sequence<Allocation>) throws -> CostLedger {
@@ -194,11 +222,6 @@ private struct CellKey: Hashable {
     let pool: Int
     let day: Int
     let model: Int
-}
-
-private struct PoolHour: Hashable {
-    let pool: Int
-    let hour: Int
 }
 
 private struct SlotModelKey: Hashable {

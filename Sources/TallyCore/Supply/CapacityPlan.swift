@@ -13,11 +13,20 @@ public struct CapacityPlan: Sendable {
         public let pool: Int
         public let startHour: Int
         public let endHour: Int
-        public let capacityPerHour: ExactDecimal
-        public let spotPerHour: ExactDecimal
+        /// Capacity of each hour of the slot, in GPU-seconds (exact).
+        public let capacityGPUSeconds: Int64
+        /// The part of it from spot and on-demand purchases.
+        public let spotGPUSeconds: Int64
         public let costPerHour: ExactDecimal
 
         public var hours: Int { endHour - startHour }
+        /// GPUs available in each hour (GPU-hours per hour).
+        public var capacityPerHour: ExactDecimal { .gpuHours(seconds: capacityGPUSeconds) }
+
+        /// Whether `gpus` in one hour is more than the slot's capacity (compared exactly, in GPU-seconds).
+        func isExceeded(by gpus: ExactDecimal) throws -> Bool {
+            try gpus * CostEngine.secondsPerHour > ExactDecimal(Int(capacityGPUSeconds))
+        }
     }
 
     public let period: CostPeriod

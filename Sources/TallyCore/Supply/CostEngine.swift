@@ -2,7 +2,10 @@
 /// sites, purchases, FX rates and usage, and returns a ``CostLedger``.
 ///
 /// Per pool and hour `h` of the period:
-/// - capacity `C` = Σ GPUs × active seconds / 3600 over the purchases active in `h`;
+/// - capacity `C` = Σ GPUs × active seconds / 3600 over the purchases active in `h`,
+///   kept as whole GPU-seconds until a figure is read, so partial hours add up
+///   exactly (3 s is 0.000833… GPU-hours: rounded per purchase and hour, sums
+///   drifted by 10⁻¹⁸ units and a half-cent figure printed a cent low);
 /// - cost `K` = Σ (GPUs × price × seconds / 3600 + upfront × seconds / term),
 ///   in the site currency, converted at the FX rate of `h`'s day.
 ///
@@ -39,8 +42,8 @@ public struct CostEngine: Sendable {
         let hours = period.hourCount
         var pools: [Pool] = []
         var poolIndex: [Pool: Int] = [:]
-        var capacity: [ExactDecimal] = []
-        var spot: [ExactDecimal] = []
+        var capacity: [Int64] = []  // GPU-seconds
+        var spot: [Int64] = []
         var cost: [ExactDecimal] = []
         for purchase in purchases.sorted(by: { ($0.pool, $0.id) < ($1.pool, $1.id) }) {
             guard sites[purchase.pool.site] != nil else {
@@ -53,10 +56,9 @@ public struct CostEngine: Sendable {
                 p = pools.count
                 pools.append(purchase.pool)
                 poolIndex[purchase.pool] = p
-                let zeros = [ExactDecimal](repeating: .zero, count: hours)
-                capacity += zeros
-                spot += zeros
-                cost += zeros
+                capacity += [Int64](repeating: 0, count: hours)
+                spot += [Int64](repeating: 0, count: hours)
+                cost += [ExactDecimal](repeating: .zero, count: hours)
             }
             try accrue(purchase, base: p * hours, capacity: &capacity, spot: &spot, cost: &cost)
         }
@@ -81,13 +83,15 @@ public struct CostEngine: Sendable {
                 let newDay = h > 0 && period.dayNumber(ofHour: h) != period.dayNumber(ofHour: h - 1)
                 if h > 0 && (newDay || capacity[i] != capacity[i - 1] || cost[i] != cost[i - 1] || spot[i] != spot[i - 1]) {
                     let j = p * hours + start
-                    slots.append(.init(pool: p, startHour: start, endHour: h, capacityPerHour: capacity[j], spotPerHour: spot[j], costPerHour: cost[j]))
+                    slots.append(.init(pool: p, startHour: start, endHour: h, capacityGPUSeconds: capacity[j], spotGPUSeconds: spot[j],
+                                       costPerHour: cost[j]))
                     start = h
                 }
                 slotOfHour[i] = Int32(slots.count)
             }
             let j = p * hours + start
-            slots.append(.init(pool: p, startHour: start, endHour: hours, capacityPerHour: capacity[j], spotPerHour: spot[j], costPerHour: cost[j]))
+            slots.append(.init(pool: p, startHour: start, endHour: hours, capacityGPUSeconds: capacity[j], spotGPUSeconds: spot[j],
+                               costPerHour: cost[j]))
         }
         return CapacityPlan(
             period: period, reportingCurrency: fx.reportingCurrency, sites: sites, pools: pools, slots: slots,
@@ -95,7 +99,7 @@ public struct CostEngine: Sendable {
     }
 
     private func accrue(
-        _ purchase: CapacityPurchase, base: Int, capacity: inout [ExactDecimal], spot: inout [ExactDecimal],
+        _ purchase: CapacityPurchase, base: Int, capacity: inout [Int64], spot: inout [Int64],
         cost: inout [ExactDecimal]
     ) throws {
         let from = max(purchase.start, period.from)
@@ -113,22 +117,33 @@ public struct CostEngine: Sendable {
             let i = base + h
             let start = period.hourStart(h)
             let seconds = purchase.activeSeconds(from: start, to: start.adding(microseconds: UTCTimestamp.microsecondsPerHour))
-            let gpuHours: ExactDecimal
+            let gpuSeconds = Int64(purchase.gpuCount) * seconds
             var hourCost: ExactDecimal
             if seconds == 3600 {
-                gpuHours = gpus
                 hourCost = try hourlyCost + upfrontPerHour
             } else {
                 let s = ExactDecimal(Int(seconds))
-                gpuHours = try gpus.multiplied(by: s, dividedBy: Self.secondsPerHour, rounding: .halfEven)
                 hourCost = try hourlyCost.multiplied(by: s, dividedBy: Self.secondsPerHour, rounding: .halfEven)
                 if hasUpfront {
                     hourCost = try hourCost + purchase.upfrontFee.multiplied(by: s, dividedBy: termSeconds, rounding: .halfEven)
                 }
             }
-            capacity[i] = try capacity[i] + gpuHours
-            if purchase.kind.isSpotLike { spot[i] = try spot[i] + gpuHours }
+            capacity[i] += gpuSeconds
+            if purchase.kind.isSpotLike { spot[i] += gpuSeconds }
             cost[i] = try cost[i] + hourCost
         }
+    }
+}
+
+extension ExactDecimal {
+    /// GPU-seconds as GPU-hours: `seconds / 3600`, rounded once (half even)
+    /// at 10⁻¹⁸. Capacity is summed in whole GPU-seconds and divided only
+    /// here, when a figure is read.
+    public static func gpuHours(seconds: Int64) -> ExactDecimal {
+        let units = Int128(seconds) * unitsPerOne
+        var (q, r) = units.quotientAndRemainder(dividingBy: 3600)
+        if r < 0 { (q, r) = (q - 1, r + 3600) }  // floor, so the rule below reads the same for both signs
+        if 2 * r > 3600 || (2 * r == 3600 && q & 1 == 1) { q += 1 }
+        return ExactDecimal(units: q)
     }
 }

@@ -11,9 +11,10 @@ public struct CostLedger: Sendable {
     }
 
     public struct PoolDayFigures: Sendable, Equatable {
-        public var capacityGPUHours: ExactDecimal = .zero
-        /// Capacity from spot and on-demand purchases.
-        public var spotGPUHours: ExactDecimal = .zero
+        /// Capacity in GPU-seconds, exact (see ``capacityGPUHours``).
+        public var capacityGPUSeconds: Int64 = 0
+        /// Capacity from spot and on-demand purchases, in GPU-seconds.
+        public var spotGPUSeconds: Int64 = 0
         public var usedGPUHours: ExactDecimal = .zero
         public var purchaseCost: ExactDecimal = .zero
         public var usedCost: ExactDecimal = .zero
@@ -21,6 +22,9 @@ public struct CostLedger: Sendable {
         public var idleCost: ExactDecimal = .zero
         /// Idle cost of a pool nobody used in the whole period.
         public var strandedCost: ExactDecimal = .zero
+
+        public var capacityGPUHours: ExactDecimal { .gpuHours(seconds: capacityGPUSeconds) }
+        public var spotGPUHours: ExactDecimal { .gpuHours(seconds: spotGPUSeconds) }
     }
 
     public struct Usage: Hashable, Sendable, Comparable {
@@ -64,8 +68,8 @@ public struct CostLedger: Sendable {
     public func totals() throws -> CostTotals {
         var t = CostTotals()
         for figures in poolDays.values {
-            t.capacityGPUHours = try t.capacityGPUHours + figures.capacityGPUHours
-            t.spotGPUHours = try t.spotGPUHours + figures.spotGPUHours
+            t.capacityGPUSeconds += figures.capacityGPUSeconds
+            t.spotGPUSeconds += figures.spotGPUSeconds
             t.usedGPUHours = try t.usedGPUHours + figures.usedGPUHours
             t.purchaseCost = try t.purchaseCost + figures.purchaseCost
             t.usedCost = try t.usedCost + figures.usedCost
@@ -81,8 +85,9 @@ public struct CostLedger: Sendable {
 
 /// Period totals and the two conservation laws of SPEC §3.
 public struct CostTotals: Sendable, Equatable {
-    public var capacityGPUHours: ExactDecimal = .zero
-    public var spotGPUHours: ExactDecimal = .zero
+    /// Capacity in GPU-seconds, summed exactly; read as ``capacityGPUHours``.
+    public var capacityGPUSeconds: Int64 = 0
+    public var spotGPUSeconds: Int64 = 0
     public var usedGPUHours: ExactDecimal = .zero
     public var purchaseCost: ExactDecimal = .zero
     public var usedCost: ExactDecimal = .zero
@@ -90,16 +95,20 @@ public struct CostTotals: Sendable, Equatable {
     public var fullyLoadedCost: ExactDecimal = .zero
     public var strandedCost: ExactDecimal = .zero
 
+    /// Σ GPU-seconds / 3600, rounded once.
+    public var capacityGPUHours: ExactDecimal { .gpuHours(seconds: capacityGPUSeconds) }
+    public var spotGPUHours: ExactDecimal { .gpuHours(seconds: spotGPUSeconds) }
+
     public var idleGPUHours: ExactDecimal { (try? capacityGPUHours - usedGPUHours) ?? .zero }
 
     /// Idle share of capacity, 0…1 (nil without capacity).
-    public var idleFraction: ExactDecimal? { perCapacityGPUHour(idleGPUHours, capacityGPUHours) }
+    public var idleFraction: ExactDecimal? { perCapacityGPUHour(idleGPUHours, capacityGPUSeconds) }
 
     /// Spot and on-demand share of capacity, 0…1.
-    public var spotFraction: ExactDecimal? { perCapacityGPUHour(spotGPUHours, capacityGPUHours) }
+    public var spotFraction: ExactDecimal? { perCapacityGPUHour(spotGPUHours, capacityGPUSeconds) }
 
     /// Purchase cost per capacity GPU-hour.
-    public var blendedCostPerGPUHour: ExactDecimal? { perCapacityGPUHour(purchaseCost, capacityGPUHours) }
+    public var blendedCostPerGPUHour: ExactDecimal? { perCapacityGPUHour(purchaseCost, capacityGPUSeconds) }
 
     /// used + idle = purchase cost, exactly.
     public var usedPlusIdleReconciles: Bool { (try? usedCost + idleCost) == purchaseCost }
@@ -108,8 +117,9 @@ public struct CostTotals: Sendable, Equatable {
 }
 
 /// `value / capacity` for report ratios (shares of capacity, cost per
-/// GPU-hour); nil when either is missing or there is no capacity.
-func perCapacityGPUHour(_ value: ExactDecimal?, _ capacity: ExactDecimal?) -> ExactDecimal? {
-    guard let value, let capacity, capacity > .zero else { return nil }
-    return try? value.divided(by: capacity, rounding: .halfEven)
+/// GPU-hour), with capacity in GPU-seconds: `value × 3600 / seconds`, one
+/// rounding; nil when either is missing or there is no capacity.
+func perCapacityGPUHour(_ value: ExactDecimal?, _ capacityGPUSeconds: Int64?) -> ExactDecimal? {
+    guard let value, let capacityGPUSeconds, capacityGPUSeconds > 0 else { return nil }
+    return try? value.multiplied(by: CostEngine.secondsPerHour, dividedBy: ExactDecimal(Int(capacityGPUSeconds)), rounding: .halfEven)
 }

@@ -11,9 +11,9 @@ public struct CostReport: Sendable {
 
     public struct Row: Sendable, Equatable {
         public let key: String
-        /// nil for `.model` rows (capacity is not a model's).
-        public var capacityGPUHours: ExactDecimal?
-        public var spotGPUHours: ExactDecimal?
+        /// nil for `.model` rows (capacity is not a model's). Exact GPU-seconds.
+        public var capacityGPUSeconds: Int64?
+        public var spotGPUSeconds: Int64?
         public var purchaseCost: ExactDecimal?
         public var idleCost: ExactDecimal?
         public var strandedCost: ExactDecimal?
@@ -24,18 +24,22 @@ public struct CostReport: Sendable {
         /// `.model` rows only, when the model served tokens.
         public var costPerMillion: CostPerMillionTokens?
 
+        /// Σ GPU-seconds / 3600, rounded once.
+        public var capacityGPUHours: ExactDecimal? { capacityGPUSeconds.map { .gpuHours(seconds: $0) } }
+        public var spotGPUHours: ExactDecimal? { spotGPUSeconds.map { .gpuHours(seconds: $0) } }
+
         public var idleGPUHours: ExactDecimal? {
             capacityGPUHours.flatMap { try? $0 - usedGPUHours }
         }
 
         /// Idle share of capacity, 0…1 (nil without capacity).
-        public var idleFraction: ExactDecimal? { perCapacityGPUHour(idleGPUHours, capacityGPUHours) }
+        public var idleFraction: ExactDecimal? { perCapacityGPUHour(idleGPUHours, capacityGPUSeconds) }
 
         /// Spot and on-demand share of capacity, 0…1.
-        public var spotFraction: ExactDecimal? { perCapacityGPUHour(spotGPUHours, capacityGPUHours) }
+        public var spotFraction: ExactDecimal? { perCapacityGPUHour(spotGPUHours, capacityGPUSeconds) }
 
         /// Purchase cost per capacity GPU-hour.
-        public var blendedCostPerGPUHour: ExactDecimal? { perCapacityGPUHour(purchaseCost, capacityGPUHours) }
+        public var blendedCostPerGPUHour: ExactDecimal? { perCapacityGPUHour(purchaseCost, capacityGPUSeconds) }
     }
 
     public let dimension: Dimension
@@ -61,9 +65,9 @@ public struct CostReport: Sendable {
         if dimension != .model {
             for (poolDay, figures) in ledger.poolDays {
                 let k = key(poolDay.pool, poolDay.day)
-                var row = rows[k] ?? Row(key: k, capacityGPUHours: .zero, spotGPUHours: .zero, purchaseCost: .zero, idleCost: .zero, strandedCost: .zero)
-                row.capacityGPUHours = try row.capacityGPUHours! + figures.capacityGPUHours
-                row.spotGPUHours = try row.spotGPUHours! + figures.spotGPUHours
+                var row = rows[k] ?? Row(key: k, capacityGPUSeconds: 0, spotGPUSeconds: 0, purchaseCost: .zero, idleCost: .zero, strandedCost: .zero)
+                row.capacityGPUSeconds! += figures.capacityGPUSeconds
+                row.spotGPUSeconds! += figures.spotGPUSeconds
                 row.purchaseCost = try row.purchaseCost! + figures.purchaseCost
                 row.idleCost = try row.idleCost! + figures.idleCost
                 row.strandedCost = try row.strandedCost! + figures.strandedCost

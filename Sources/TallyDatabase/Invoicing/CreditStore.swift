@@ -40,8 +40,8 @@ public struct CreditStore {
         name.hasPrefix("G-") ? Int(name.dropFirst(2)) : Int(name)
     }
 
-    /// Grants that can still serve the invoice of `period` (not expired
-    /// before its end), each with what is left for it: the amount minus what
+    /// Grants that can still serve the invoice of `period` (granted by its
+    /// last day, not expired before its end), each with what is left for it: the amount minus what
     /// issued invoices took and what drafts of earlier months took (a later
     /// month's draft is rebuilt after this one, so it does not hold credit).
     public func available(for period: BillingMonth, customers: [String]? = nil) throws -> [String: [(grant: CreditGrant, remaining: Money)]] {
@@ -54,8 +54,8 @@ public struct CreditStore {
                        WHERE c.grant_id = g.id AND i.period <> \(period.firstDay)
                          AND (i.status IN ('finalized', 'paid') OR (i.status = 'draft' AND i.period < \(period.firstDay)))), 0)
             FROM credit_grants g
-            WHERE g.expires_on >= \(lastDay) AND (\(customers)::text[] IS NULL OR g.customer_id = ANY(\(customers)))
-            ORDER BY g.customer_id, g.expires_on, g.id
+            WHERE g.expires_on >= \(lastDay) AND g.granted_on <= \(lastDay) AND (\(customers)::text[] IS NULL OR g.customer_id = ANY(\(customers)))
+            ORDER BY g.customer_id, g.expires_on, g.granted_on, g.id
             """)
         var result: [String: [(grant: CreditGrant, remaining: Money)]] = [:]
         for row in rows {

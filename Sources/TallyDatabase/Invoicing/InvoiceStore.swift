@@ -134,7 +134,7 @@ public struct InvoiceStore {
             """
             SELECT c.customer_id, c.period, c.grant_id, g.reason, g.expires_on, c.amount
             FROM invoice_credits c JOIN invoices i USING (customer_id, period) JOIN credit_grants g ON g.id = c.grant_id
-            WHERE \(condition) ORDER BY c.customer_id, c.period, g.expires_on, g.id
+            WHERE \(condition) ORDER BY c.customer_id, c.period, g.expires_on, g.granted_on, g.id
             """)
         {
             let key = Key(customer: try row.decode(0), period: try row.decode(1))

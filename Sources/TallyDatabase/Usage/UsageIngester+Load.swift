@@ -34,6 +34,9 @@ extension UsageIngester {
         /// (customer, month) pairs whose invoice is no longer a draft: usage
         /// arriving for them is late, billed on the next open month.
         private let finalized: Set<CustomerMonth>
+        /// Months finalized as a whole (`closed_periods`): closed for every
+        /// customer, including those that had no invoice in them (SPEC §4).
+        private let closedMonths: Set<CivilDate>
         private struct CustomerMonth: Hashable {
             let customer: Int32
             let month: CivilDate
@@ -65,6 +68,7 @@ extension UsageIngester {
                 }
             }
             self.finalized = finalized
+            closedMonths = Set(try db.execute("SELECT month FROM closed_periods").map { try $0.decode(0, as: CivilDate.self) })
         }
 
         mutating func run() throws {
@@ -254,13 +258,13 @@ extension UsageIngester {
         }
 
         /// The month whose invoice bills a customer's usage of `month`: that
-        /// month, or, if its invoice is already finalized, the first later
-        /// month whose invoice is not (SPEC §4: late usage goes on the next
-        /// open invoice).
+        /// month, or, if it is closed for the customer (its invoice is
+        /// finalized, or the whole month was), the first later month that is
+        /// not (SPEC §4: late usage goes on the next open invoice).
         private func billingMonth(customer: Int32, month: CivilDate) -> CivilDate {
-            guard !finalized.isEmpty else { return month }
+            guard !finalized.isEmpty || !closedMonths.isEmpty else { return month }
             var billing = month
-            while finalized.contains(CustomerMonth(customer: customer, month: billing)) {
+            while closedMonths.contains(billing) || finalized.contains(CustomerMonth(customer: customer, month: billing)) {
                 billing = BillingMonth(containing: billing).next.firstDay
             }
             return billing
