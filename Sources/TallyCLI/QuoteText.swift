@@ -40,7 +40,7 @@ struct QuoteText {
         var text = "card \(quote.basis.card)"
         if let d = quote.basis.discountPercent { text += ", \(d)% off" }
         if !quote.basis.prices.isEmpty {
-            text += ", own prices " + quote.basis.prices.map { "\($0.model) \($0.tokenClass.rawValue) \($0.pricePerMillion)" }.joined(separator: ", ")
+            text += ", own prices " + quote.basis.prices.map { "\($0.model) \($0.tokenClass.rawValue) \($0.price)" }.joined(separator: ", ")
         }
         return text
     }

@@ -156,9 +156,9 @@ struct RatesCommand: ParsableCommand {
         /// `0.60`, or `graduated: 0.80 to 10,000,000,000 | 0.72 to 100,000,000,000 | 0.64 beyond`
         /// (tier limits grouped for people; plain in CSV and JSON).
         static func describe(_ price: ClassPrice, grouped: Bool) -> String {
-            guard let mode = price.mode else { return price.bands[0].pricePerMillion.description }
+            guard let mode = price.mode else { return price.bands[0].price.description }
             func limit(_ n: some BinaryInteger) -> String { grouped ? Display.group(String(n)) : String(n) }
-            let bands = price.bands.map { band in band.upTo.map { "\(band.pricePerMillion) to \(limit($0))" } ?? "\(band.pricePerMillion) beyond" }
+            let bands = price.bands.map { band in band.upTo.map { "\(band.price) to \(limit($0))" } ?? "\(band.price) beyond" }
             return "\(mode.rawValue): " + bands.joined(separator: " | ")
         }
     }

@@ -144,7 +144,7 @@ struct RateCommand: ParsableCommand {
         let rows = lines.map { line in
             [line.model, line.tokenClass.rawValue, line.source.description, line.bandLabel ?? "",
              grouped ? Display.group(String(line.quantity)) : String(line.quantity),
-             line.unitPricePerMillion.formatted(places: max(6, line.unitPricePerMillion.decimalPlaces)),
+             line.unitPrice.description,
              Display.amount(line.amount.amount, customer.currency, grouped: grouped)]
         }
         let subtotal = try lines.map(\.amount).sum(in: customer.currency)

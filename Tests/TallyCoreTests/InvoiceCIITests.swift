@@ -28,7 +28,7 @@ struct InvoiceCIITests {
     static func line(_ model: String, _ tokenClass: TokenClass, _ quantity: Int64, _ price: String, _ currency: Currency,
                      band: Int = 0, bandLabel: String? = nil) -> RatedLine {
         RatedLine(model: model, tokenClass: tokenClass, source: source, band: band, bandLabel: bandLabel, quantity: quantity,
-                  unitPricePerMillion: d(price),
+                  unitPrice: try! StatedPrice(parsing: price),
                   amount: try! RatedLine.amount(quantity: quantity, unitPricePerMillion: d(price), currency: currency))
     }
 
@@ -125,8 +125,28 @@ struct InvoiceCIITests {
         ], tax: rate("DE", "19"), issuer: issuer)
     }
 
+    /// Prices as their card states them (issue 13): `0.550000`, `0.38`, `2`,
+    /// a band at `1.500`; BT-146 carries that text.
+    static func statedDecimals() throws -> Invoice {
+        try invoice("INV-2026-000009", customer("munich", "DE", .usd), [
+            line("atlas-large", .input, 1_000_000, "0.550000", .usd),
+            line("atlas-large", .cachedInput, 1_000_000, "0.38", .usd),
+            line("atlas-large", .output, 1_000_000, "2", .usd, band: 0, bandLabel: "graduated band 1: tokens 1-1000000"),
+            line("atlas-large", .output, 500_000, "1.500", .usd, band: 1, bandLabel: "graduated band 2: tokens 1000001+"),
+        ], tax: rate("DE", "19", "USt"))
+    }
+
+    @Test func pricesShowTheDecimalsTheirCardStates() throws {
+        let xml = try InvoiceCII.render(Self.statedDecimals())
+        let prices = xml.components(separatedBy: "<ram:NetPriceProductTradePrice>").dropFirst().compactMap { part in
+            part.components(separatedBy: "<ram:ChargeAmount>").dropFirst().first?.components(separatedBy: "<").first
+        }
+        #expect(prices == ["0.550000", "0.38", "2", "1.500"])
+    }
+
     static var samples: [(name: String, xml: () throws -> String)] {
         [
+            ("stated-decimals", { try InvoiceCII.render(statedDecimals()) }),
             ("standard-de-usd", { try InvoiceCII.render(standardDE()) }),
             ("reverse-charge-fr", { try InvoiceCII.render(reverseChargeFR()) }),
             ("jpy", { try InvoiceCII.render(yenJP()) }),

@@ -32,7 +32,7 @@ struct InvoiceRenderingTests {
         band: Int = 0, label: String? = nil
     ) throws -> RatedLine {
         RatedLine(model: model, tokenClass: tokenClass, source: source, band: band, bandLabel: label, quantity: quantity,
-                  unitPricePerMillion: d(price),
+                  unitPrice: try StatedPrice(parsing: price),
                   amount: try RatedLine.amount(quantity: quantity, unitPricePerMillion: d(price), currency: currency))
     }
 

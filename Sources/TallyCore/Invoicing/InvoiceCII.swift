@@ -41,7 +41,7 @@ public enum InvoiceCII {
         let dueDate = invoice.dueDate ?? issueDate.adding(days: invoice.issuer.paymentTermsDays)
         let lines = invoice.lines.map { line in
             Line(id: line.number, sellerID: line.model, name: line.description(invoicePeriod: invoice.period),
-                 quantity: line.quantity, price: line.unitPricePerMillion, baseQuantity: priceBaseQuantity,
+                 quantity: line.quantity, price: line.unitPrice, baseQuantity: priceBaseQuantity,
                  period: line.usageMonth, amount: line.amount)
         }
         let allowances = invoice.credits.map { credit in
@@ -71,7 +71,7 @@ public enum InvoiceCII {
         let lines = note.lines.enumerated().map { index, line in
             // A credit line gives back money, not tokens: one credit of the amount.
             Line(id: index + 1, sellerID: nil, name: "Credit of \(note.invoiceNumber) line \(line.invoiceLine): \(line.description)",
-                 quantity: 1, price: line.amount.amount, baseQuantity: nil, period: nil, amount: line.amount)
+                 quantity: 1, price: StatedPrice(line.amount.amount, places: note.currency.minorUnits), baseQuantity: nil, period: nil, amount: line.amount)
         }
         let lineTotal = try note.lines.map(\.amount).sum(in: note.currency)
         var allowances: [Allowance] = []
@@ -113,7 +113,8 @@ public enum InvoiceCII {
         var sellerID: String?
         var name: String
         var quantity: Int64
-        var price: ExactDecimal
+        /// Usage lines: the card's price as it states it; credit lines: the amount.
+        var price: StatedPrice
         var baseQuantity: Int64?
         var period: BillingMonth?
         var amount: Money
@@ -209,8 +210,9 @@ public enum InvoiceCII {
             x.close()
             x.open("ram:SpecifiedLineTradeAgreement")
             x.open("ram:NetPriceProductTradePrice")
-            // BT-146, exact: a price per 1M tokens may have up to 18 places.
-            x.element("ram:ChargeAmount", line.price.formatted(places: max(currency.minorUnits, line.price.decimalPlaces)))
+            // BT-146, exact, as the card states it (`0.550000`, `2`); a derived
+            // price per 1M tokens may have up to 18 places.
+            x.element("ram:ChargeAmount", line.price.description)
             if let base = line.baseQuantity {
                 x.element("ram:BasisQuantity", String(base), attributes: [("unitCode", InvoiceCII.tokenUnitCode)])  // BT-149, BT-150
             }

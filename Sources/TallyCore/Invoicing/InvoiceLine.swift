@@ -12,17 +12,19 @@ public struct InvoiceLine: Hashable, Sendable {
     public let band: Int
     public let bandLabel: String?
     public let quantity: Int64
-    public let unitPricePerMillion: ExactDecimal
+    /// The price per 1M tokens, with the decimals its card states (a line
+    /// stored before prices kept their decimals has those it was stored with).
+    public let unitPrice: StatedPrice
     public let amount: Money
 
     public init(number: Int, usageMonth: BillingMonth, rated: RatedLine) {
         self.init(number: number, usageMonth: usageMonth, model: rated.model, tokenClass: rated.tokenClass, source: rated.source,
                   band: rated.band, bandLabel: rated.bandLabel, quantity: rated.quantity,
-                  unitPricePerMillion: rated.unitPricePerMillion, amount: rated.amount)
+                  unitPrice: rated.unitPrice, amount: rated.amount)
     }
 
     public init(number: Int, usageMonth: BillingMonth, model: String, tokenClass: TokenClass, source: PriceSource, band: Int,
-                bandLabel: String?, quantity: Int64, unitPricePerMillion: ExactDecimal, amount: Money) {
+                bandLabel: String?, quantity: Int64, unitPrice: StatedPrice, amount: Money) {
         self.number = number
         self.usageMonth = usageMonth
         self.model = model
@@ -31,9 +33,11 @@ public struct InvoiceLine: Hashable, Sendable {
         self.band = band
         self.bandLabel = bandLabel
         self.quantity = quantity
-        self.unitPricePerMillion = unitPricePerMillion
+        self.unitPrice = unitPrice
         self.amount = amount
     }
+
+    public var unitPricePerMillion: ExactDecimal { unitPrice.value }
 
     /// What a person reads on the invoice.
     public func description(invoicePeriod: BillingMonth) -> String {

@@ -60,7 +60,7 @@ public struct QuoteBasis: Hashable, Sendable, Codable {
         var own: [QuotePrice] = []
         for (model, classes) in version.prices {
             for (tokenClass, price) in classes {
-                own.append(QuotePrice(model: model, tokenClass: tokenClass, pricePerMillion: price.bands[0].pricePerMillion))
+                own.append(QuotePrice(model: model, tokenClass: tokenClass, price: price.bands[0].price))
             }
         }
         return QuoteTerms(baseCard: base, currency: card.currency, discountPercent: version.discountPercent, prices: own.sorted())

@@ -21,10 +21,19 @@ public struct QuoteLine: Hashable, Sendable, Codable {
     public struct Band: Hashable, Sendable, Codable {
         public let label: String?
         public let quantity: Int64
-        public let unitPricePerMillion: ExactDecimal
+        /// With the decimals its card states.
+        public let unitPrice: StatedPrice
         public let amount: ExactDecimal
         /// Which card versions the price came from.
         public let source: String
+
+        /// Stored quotes name the price `unitPricePerMillion`; older ones read
+        /// back with the decimals their text has.
+        private enum CodingKeys: String, CodingKey {
+            case label, quantity, unitPrice = "unitPricePerMillion", amount, source
+        }
+
+        public var unitPricePerMillion: ExactDecimal { unitPrice.value }
     }
 
     public init(

@@ -5,13 +5,26 @@
 public struct QuotePrice: Hashable, Sendable, Codable, Comparable {
     public let model: String
     public let tokenClass: TokenClass
-    public let pricePerMillion: ExactDecimal
+    /// With the decimals it was given with (`--price m:output=1.70` stays `1.70`).
+    public let price: StatedPrice
 
-    public init(model: String, tokenClass: TokenClass, pricePerMillion: ExactDecimal) {
+    /// Stored quotes name the price `pricePerMillion`; older ones read back
+    /// with the decimals their text has.
+    private enum CodingKeys: String, CodingKey {
+        case model, tokenClass, price = "pricePerMillion"
+    }
+
+    public init(model: String, tokenClass: TokenClass, price: StatedPrice) {
         self.model = model
         self.tokenClass = tokenClass
-        self.pricePerMillion = pricePerMillion
+        self.price = price
     }
+
+    public init(model: String, tokenClass: TokenClass, pricePerMillion: ExactDecimal) {
+        self.init(model: model, tokenClass: tokenClass, price: StatedPrice(pricePerMillion))
+    }
+
+    public var pricePerMillion: ExactDecimal { price.value }
 
     public static func < (lhs: QuotePrice, rhs: QuotePrice) -> Bool {
         (lhs.model, lhs.tokenClass) < (rhs.model, rhs.tokenClass)
@@ -24,8 +37,8 @@ public struct QuotePrice: Hashable, Sendable, Codable, Comparable {
         var prices: [QuotePrice] = []
         for (tokenClass, text) in values {
             switch RateCardRules.price(text) {
-            case .success(let value):
-                prices.append(QuotePrice(model: model, tokenClass: tokenClass, pricePerMillion: value))
+            case .success(let price):
+                prices.append(QuotePrice(model: model, tokenClass: tokenClass, price: price))
             case .failure(let violation):
                 throw QuoteError(.invalidInput, "price \(model) \(tokenClass.rawValue) = '\(text)': \(violation.message)")
             }

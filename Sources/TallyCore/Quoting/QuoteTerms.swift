@@ -15,7 +15,7 @@ public struct QuoteTerms: Hashable, Sendable, Codable {
     /// These terms as a one-version override card starting at `from`.
     public func card(id: String, from: UTCTimestamp) -> RateCard {
         var models: [String: [TokenClass: ClassPrice]] = [:]
-        for p in prices { models[p.model, default: [:]][p.tokenClass] = .flat(p.pricePerMillion) }
+        for p in prices { models[p.model, default: [:]][p.tokenClass] = .flat(p.price) }
         return RateCard(id: id, currency: currency, base: baseCard, versions: [
             RateCard.Version(effectiveFrom: from, prices: models, discountPercent: discountPercent)
         ])

@@ -33,7 +33,7 @@ public enum Quoter {
             for tokenClass in TokenClass.allCases where volume.tokens[tokenClass] > 0 {
                 let parts = rated.filter { $0.model == volume.model && $0.tokenClass == tokenClass }
                 let bands = parts.map {
-                    QuoteLine.Band(label: $0.bandLabel, quantity: $0.quantity, unitPricePerMillion: $0.unitPricePerMillion,
+                    QuoteLine.Band(label: $0.bandLabel, quantity: $0.quantity, unitPrice: $0.unitPrice,
                                    amount: $0.amount.amount, source: $0.source.description)
                 }
                 let price = try parts.map(\.amount).sum(in: currency)

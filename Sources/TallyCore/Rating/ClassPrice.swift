@@ -11,20 +11,31 @@ public struct ClassPrice: Hashable, Sendable {
     /// A tier band: tokens up to and including `upTo` (nil: no limit).
     public struct Band: Hashable, Sendable {
         public let upTo: Int64?
-        public let pricePerMillion: ExactDecimal
+        /// The price per 1M tokens with the decimals the card states.
+        public let price: StatedPrice
+
+        public init(upTo: Int64?, price: StatedPrice) {
+            self.upTo = upTo
+            self.price = price
+        }
 
         public init(upTo: Int64?, pricePerMillion: ExactDecimal) {
-            self.upTo = upTo
-            self.pricePerMillion = pricePerMillion
+            self.init(upTo: upTo, price: StatedPrice(pricePerMillion))
         }
+
+        public var pricePerMillion: ExactDecimal { price.value }
     }
 
     /// nil for a flat price (one band without limit).
     public let mode: Mode?
     public let bands: [Band]
 
+    public static func flat(_ price: StatedPrice) -> ClassPrice {
+        ClassPrice(mode: nil, bands: [Band(upTo: nil, price: price)])
+    }
+
     public static func flat(_ pricePerMillion: ExactDecimal) -> ClassPrice {
-        ClassPrice(mode: nil, bands: [Band(upTo: nil, pricePerMillion: pricePerMillion)])
+        flat(StatedPrice(pricePerMillion))
     }
 
     /// Bands must be ascending, end without a limit, and prices must not be negative.
@@ -38,12 +49,20 @@ public struct ClassPrice: Hashable, Sendable {
         bands.firstIndex { band in band.upTo.map { n <= $0 } ?? true } ?? bands.count - 1
     }
 
-    /// Every price multiplied by `factor` (a discount), kept exact.
+    /// Every price multiplied by `factor` (a discount), kept exact, with at
+    /// least the decimals the card states.
     public func scaled(by factor: ExactDecimal) throws(MoneyError) -> ClassPrice {
         var scaled: [Band] = []
         for band in bands {
-            scaled.append(Band(upTo: band.upTo, pricePerMillion: try band.pricePerMillion * factor))
+            scaled.append(Band(upTo: band.upTo, price: try band.price.multiplied(by: factor)))
         }
         return ClassPrice(mode: mode, bands: scaled)
+    }
+
+    /// Same mode, limits and price values, whatever decimals they are
+    /// written with: `0.55` restated as `0.550000` changes no price.
+    public func hasSamePrices(as other: ClassPrice) -> Bool {
+        mode == other.mode && bands.count == other.bands.count
+            && zip(bands, other.bands).allSatisfy { $0.upTo == $1.upTo && $0.pricePerMillion == $1.pricePerMillion }
     }
 }

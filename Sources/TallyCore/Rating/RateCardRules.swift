@@ -3,12 +3,12 @@
 /// the same things with the same words.
 public enum RateCardRules {
     /// A price per 1M tokens from its text (a decimal, not negative, at most
-    /// 6 places), or why it is not one.
-    public static func price(_ text: some StringProtocol) -> Result<ExactDecimal, RuleViolation> {
-        guard let value = try? ExactDecimal(parsing: String(text)) else { return .failure(RuleViolation("not a decimal price")) }
-        guard !value.isNegative else { return .failure(RuleViolation("a price cannot be negative")) }
-        guard value.decimalPlaces <= 6 else { return .failure(RuleViolation("prices per 1M tokens have at most 6 decimals")) }
-        return .success(value)
+    /// 6 places), with the decimals it is written with, or why it is not one.
+    public static func price(_ text: some StringProtocol) -> Result<StatedPrice, RuleViolation> {
+        guard let price = try? StatedPrice(parsing: String(text)) else { return .failure(RuleViolation("not a decimal price")) }
+        guard !price.value.isNegative else { return .failure(RuleViolation("a price cannot be negative")) }
+        guard price.places <= 6 else { return .failure(RuleViolation("prices per 1M tokens have at most 6 decimals")) }
+        return .success(price)
     }
 
     /// A discount in percent: 0 to 100, at most 4 places.

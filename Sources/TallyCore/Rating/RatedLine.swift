@@ -9,8 +9,25 @@ public struct RatedLine: Hashable, Sendable, Comparable {
     public let band: Int
     public let bandLabel: String?
     public let quantity: Int64
-    public let unitPricePerMillion: ExactDecimal
+    /// The price per 1M tokens, with the decimals its card states.
+    public let unitPrice: StatedPrice
     public let amount: Money
+
+    public init(
+        model: String, tokenClass: TokenClass, source: PriceSource, band: Int, bandLabel: String?, quantity: Int64,
+        unitPrice: StatedPrice, amount: Money
+    ) {
+        self.model = model
+        self.tokenClass = tokenClass
+        self.source = source
+        self.band = band
+        self.bandLabel = bandLabel
+        self.quantity = quantity
+        self.unitPrice = unitPrice
+        self.amount = amount
+    }
+
+    public var unitPricePerMillion: ExactDecimal { unitPrice.value }
 
     public static func < (lhs: RatedLine, rhs: RatedLine) -> Bool {
         (lhs.model, lhs.tokenClass, lhs.source, lhs.band) < (rhs.model, rhs.tokenClass, rhs.source, rhs.band)

@@ -58,7 +58,7 @@ public struct Rater: Sendable {
             let tokenClass: TokenClass
             let source: PriceSource
             let band: Int
-            let price: ExactDecimal
+            let price: StatedPrice
         }
         var quantities: [LineKey: (quantity: Int64, schedule: ClassPrice)] = [:]
         // Hours come grouped by model, in time order: the model's running
@@ -79,7 +79,7 @@ public struct Rater: Sendable {
                 cumulative[tokenClass] = before + n
                 switch price.price.mode {
                 case nil:
-                    let key = LineKey(model: u.model, tokenClass: tokenClass, source: price.source, band: 0, price: price.price.bands[0].pricePerMillion)
+                    let key = LineKey(model: u.model, tokenClass: tokenClass, source: price.source, band: 0, price: price.price.bands[0].price)
                     quantities[key, default: (0, price.price)].quantity += n
                 case .volume:
                     let reached = monthTotal[tokenClass]
@@ -87,7 +87,7 @@ public struct Rater: Sendable {
                     if let limit = price.price.bands[b].upTo, reached > limit {
                         throw RatingError(.unpriced, "card \(price.source) prices \(u.model) \(tokenClass.rawValue) tokens only up to \(limit); the month reached \(reached)")
                     }
-                    let key = LineKey(model: u.model, tokenClass: tokenClass, source: price.source, band: b, price: price.price.bands[b].pricePerMillion)
+                    let key = LineKey(model: u.model, tokenClass: tokenClass, source: price.source, band: b, price: price.price.bands[b].price)
                     quantities[key, default: (0, price.price)].quantity += n
                 case .graduated:
                     // Tokens before+1 … before+n spread over the bands.
@@ -99,7 +99,7 @@ public struct Rater: Sendable {
                         guard bandEnd >= next else {
                             throw RatingError(.unpriced, "card \(price.source) prices \(u.model) \(tokenClass.rawValue) tokens only up to \(price.price.bands[b].upTo ?? 0); token \(next) has no band")
                         }
-                        let key = LineKey(model: u.model, tokenClass: tokenClass, source: price.source, band: b, price: price.price.bands[b].pricePerMillion)
+                        let key = LineKey(model: u.model, tokenClass: tokenClass, source: price.source, band: b, price: price.price.bands[b].price)
                         quantities[key, default: (0, price.price)].quantity += bandEnd - next + 1
                         next = bandEnd + 1
                     }
@@ -111,8 +111,8 @@ public struct Rater: Sendable {
         for (key, total) in quantities {
             lines.append(RatedLine(
                 model: key.model, tokenClass: key.tokenClass, source: key.source, band: key.band,
-                bandLabel: Self.label(total.schedule, key.band), quantity: total.quantity, unitPricePerMillion: key.price,
-                amount: try RatedLine.amount(quantity: total.quantity, unitPricePerMillion: key.price, currency: currency)))
+                bandLabel: Self.label(total.schedule, key.band), quantity: total.quantity, unitPrice: key.price,
+                amount: try RatedLine.amount(quantity: total.quantity, unitPricePerMillion: key.price.value, currency: currency)))
         }
         return lines.sorted()
     }

@@ -33,7 +33,7 @@ enum InvoiceParts {
             json.field("band", raw: String(line.band))
             json.field("band_label", line.bandLabel)
             json.field("quantity", String(line.quantity))
-            json.field("unit_price", line.unitPricePerMillion.description)
+            json.field("unit_price", line.unitPrice.description)
             json.field("amount", line.amount.amount.description)
         }
         return json.finish()
@@ -158,7 +158,7 @@ enum InvoiceParts {
                 source: PriceSource(card: try o.text("card"), version: try UTCTimestamp(parsing: try o.text("version")),
                                     baseCard: o.optional("base_card"), baseVersion: try o.optional("base_version").map { try UTCTimestamp(parsing: $0) }),
                 band: try o.int("band"), bandLabel: o.optional("band_label"), quantity: try o.int64("quantity"),
-                unitPricePerMillion: try o.decimal("unit_price"), amount: Money(try o.decimal("amount"), currency))
+                unitPrice: try StatedPrice(parsing: try o.text("unit_price")), amount: Money(try o.decimal("amount"), currency))
         }
     }
 

@@ -48,7 +48,7 @@ public enum QuoteCardFile {
             for (model, classes) in version.prices.sorted(by: { $0.key < $1.key }) {
                 text += "\(inner)  \(scalar(model)):\n"
                 for (tokenClass, price) in classes.sorted(by: { $0.key < $1.key }) {
-                    text += "\(inner)    \(tokenClass.rawValue): \(price.bands[0].pricePerMillion)\n"
+                    text += "\(inner)    \(tokenClass.rawValue): \(price.bands[0].price)\n"
                 }
             }
         }

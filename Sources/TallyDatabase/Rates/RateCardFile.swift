@@ -281,7 +281,7 @@ public enum RateCardFile {
             return result
         }
 
-        mutating func price(_ node: Node, _ name: String) -> ExactDecimal? {
+        mutating func price(_ node: Node, _ name: String) -> StatedPrice? {
             guard let text = scalar(node, name) else { return nil }
             switch RateCardRules.price(text) {
             case .success(let value):
@@ -320,7 +320,7 @@ public enum RateCardFile {
                     return nil
                 }
                 var upTo: Int64?
-                var price: ExactDecimal?
+                var price: StatedPrice?
                 for (key, _, value) in entries(fields, allowed: ["up_to", "price"], what: "a band") {
                     if key == "price" {
                         price = self.price(value, "\(name).bands[\(i + 1)].price")
@@ -349,7 +349,7 @@ public enum RateCardFile {
                     return nil
                 }
                 previous = upTo ?? previous
-                bands.append(ClassPrice.Band(upTo: upTo, pricePerMillion: price))
+                bands.append(ClassPrice.Band(upTo: upTo, price: price))
             }
             guard let mode else {
                 if !problems.contains(where: { $0.column == "\(name).tiers" }) { problem(node, "\(name).tiers", nil, "is required (graduated or volume)") }

@@ -56,6 +56,13 @@ public struct RateCardStore {
                             summary.versionsUnchanged += 1
                             continue
                         }
+                        if Self.restatesOnly(old, version) {
+                            // The version row (and its lock) stays; only the prices' text changes.
+                            try db.execute("DELETE FROM rate_card_prices WHERE card_id = \(card.id) AND effective_from = \(version.effectiveFrom)")
+                            try insertPrices(version, of: card.id)
+                            summary.versionsChanged += 1
+                            continue
+                        }
                         if locked.contains(version.effectiveFrom) {
                             problems.append(ImportProblem(file: item.file, line: item.line, column: "effective_from", value: version.effectiveFrom.description,
                                 "version \(version.effectiveFrom) of card '\(card.id)' was used by an issued invoice and cannot change; publish a new version instead"))
@@ -80,15 +87,32 @@ public struct RateCardStore {
             INSERT INTO rate_card_versions (card_id, effective_from, discount_percent)
             VALUES (\(card), \(version.effectiveFrom), \(version.discountPercent))
             """)
+        try insertPrices(version, of: card)
+    }
+
+    /// Prices as the card states them: `numeric` keeps the scale of the text
+    /// it is given, so `0.550000` reads back as written.
+    private func insertPrices(_ version: RateCard.Version, of card: String) throws {
         try db.copyIn("COPY rate_card_prices (card_id, effective_from, model, token_class, band, tier_mode, up_to, price_per_million) FROM STDIN") { writer in
             for (model, classes) in version.prices.sorted(by: { $0.key < $1.key }) {
                 for (tokenClass, price) in classes.sorted(by: { $0.key < $1.key }) {
                     for (band, b) in price.bands.enumerated() {
                         try writer.row([card, version.effectiveFrom.description, model, tokenClass.rawValue, String(band),
-                                        price.mode?.rawValue, b.upTo.map(String.init), b.pricePerMillion.description])
+                                        price.mode?.rawValue, b.upTo.map(String.init), b.price.description])
                     }
                 }
             }
+        }
+    }
+
+    /// True when `new` differs from `old` only in how its prices are written
+    /// (`0.55` → `0.550000`): no price changes, so a locked version may take
+    /// it; issued invoices keep the text they were issued with.
+    private static func restatesOnly(_ old: RateCard.Version, _ new: RateCard.Version) -> Bool {
+        guard old.discountPercent == new.discountPercent, old.prices.keys == new.prices.keys else { return false }
+        return old.prices.allSatisfy { model, classes in
+            let other = new.prices[model] ?? [:]
+            return classes.keys == other.keys && classes.allSatisfy { tokenClass, price in other[tokenClass].map(price.hasSamePrices) ?? false }
         }
     }
 
@@ -105,7 +129,8 @@ public struct RateCardStore {
             let model = try row.decode(1, as: String.self)
             let tokenClass = TokenClass(rawValue: try row.decode(2, as: String.self))!
             let mode = try row.decode(3, as: String?.self).flatMap(ClassPrice.Mode.init(rawValue:))
-            let band = ClassPrice.Band(upTo: try row.decode(4, as: Int64?.self), pricePerMillion: try row.decode(5))
+            // `numeric` keeps the scale it was given: its text has the card's decimals.
+            let band = ClassPrice.Band(upTo: try row.decode(4, as: Int64?.self), price: try StatedPrice(parsing: try row.decode(5, as: String.self)))
             prices[start, default: [:]][model, default: [:]][tokenClass, default: (mode, [])].bands.append(band)
         }
         return try db.execute(

@@ -39,7 +39,7 @@ public enum InvoiceCSV {
                 .line, usageMonth: line.usageMonth.description, line: String(line.number), model: line.model,
                 tokenClass: line.tokenClass.rawValue, card: line.source.card, cardVersion: line.source.version.description,
                 band: String(line.band), quantity: String(line.quantity),
-                unitPrice: InvoiceFormat.price(line.unitPricePerMillion, invoice.currency), amount: line.amount,
+                unitPrice: InvoiceFormat.price(line.unitPrice), amount: line.amount,
                 reference: line.source.baseVersion.map { "base \(line.source.baseCard ?? "")@\($0)" } ?? "",
                 description: line.description(invoicePeriod: invoice.period)))
         }

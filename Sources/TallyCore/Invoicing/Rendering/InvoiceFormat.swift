@@ -2,9 +2,9 @@
 /// four formats of one invoice can never disagree on a digit.
 ///
 /// Nothing here rounds: a built invoice's amounts are already rounded once to
-/// the currency's minor unit (SPEC §2), and prices keep every decimal they
-/// were quoted with. A figure with more places than expected is printed in
-/// full rather than silently shortened.
+/// the currency's minor unit (SPEC §2), and prices keep the decimals their
+/// card states (and every decimal a derived price has). A figure with more
+/// places than expected is printed in full rather than silently shortened.
 enum InvoiceFormat {
     /// `12.50`, JPY `1200`: the currency's minor units exactly (more only if
     /// the amount really has more, which a verified invoice never does).
@@ -22,17 +22,17 @@ enum InvoiceFormat {
         "\(displayAmount(money)) \(money.currency.code)"
     }
 
-    /// A price per 1M tokens, exact: at least the currency's minor units,
-    /// and every decimal it was quoted with (`0.125`, `3.00`, JPY `150`).
-    static func price(_ value: ExactDecimal, _ currency: Currency) -> String {
-        value.formatted(places: max(currency.minorUnits, value.decimalPlaces))
+    /// A price per 1M tokens for machines, as its card states it
+    /// (`0.550000`, `0.38`, `2`): the text a reader compares with the card.
+    static func price(_ price: StatedPrice) -> String {
+        price.description
     }
 
     /// Prices of a table, all with the same number of places (the most any
-    /// needs, at least the currency's minor units) so their points line up:
-    /// `0.050`, `0.125`, `2.500`. Only zeros are added; nothing is rounded.
+    /// line shows, at least the currency's minor units) so their points line
+    /// up: `0.050`, `0.125`, `2.500`. Only zeros are added; nothing is rounded.
     static func displayPrices(_ lines: [InvoiceLine], _ currency: Currency) -> [String] {
-        let places = lines.reduce(currency.minorUnits) { max($0, $1.unitPricePerMillion.decimalPlaces) }
+        let places = lines.reduce(currency.minorUnits) { max($0, $1.unitPrice.places) }
         return lines.map { grouped($0.unitPricePerMillion.formatted(places: places)) }
     }
 

@@ -28,7 +28,7 @@ public enum InvoiceJSON {
                 ("band", .integer(Int64(line.band))),
                 ("band_label", .string(line.bandLabel)),
                 ("quantity", .integer(line.quantity)),
-                ("unit_price_per_million", .string(InvoiceFormat.price(line.unitPricePerMillion, invoice.currency))),
+                ("unit_price_per_million", .string(InvoiceFormat.price(line.unitPrice))),
                 ("amount", .money(line.amount)),
                 ("description", .string(line.description(invoicePeriod: period))),
             ])
