@@ -139,7 +139,8 @@ struct QuoteStoreTests {
                 let card = try #require(cards.first { $0.card.id == "acme" }?.card)
                 #expect(card.base == "list" && card.versions.map(\.effectiveFrom) == [Self.t("2026-10-01T00:00:00Z"), Self.t("2026-11-15T00:00:00Z")])
                 #expect(card.versions[0].discountPercent == 0 && card.versions[1].discountPercent == 10)
-                #expect(card.versions[1].prices == ["m": [.output: .flat(2)]])
+                // The own price as it was given (`2.00`, issue 13).
+                #expect(card.versions[1].prices == ["m": [.output: .flat(try StatedPrice(parsing: "2.00"))]])
                 #expect(try CustomerStore(db).customer(id: "acme")?.card == "acme")
                 #expect(try QuoteStore(db).record(id: quote.id!, now: now)?.status == .accepted)
                 // Twice is refused.

@@ -37,7 +37,10 @@ struct RateCardFileTests {
         let (cards, problems) = RateCardFile.parseAll(path: temp.directory.path)
         #expect(problems.isEmpty)
         let prices = try #require(cards.first?.card.versions.first?.prices["m"])
-        #expect(prices[.input] == .flat(try ExactDecimal(parsing: "0.6")))
+        #expect(prices[.input]?.bands.map(\.pricePerMillion) == [try ExactDecimal(parsing: "0.6")])
+        // With the decimals the card writes (issue 13).
+        #expect(prices[.input] == .flat(try StatedPrice(parsing: "0.60")))
+        #expect(prices[.cachedInput]?.bands.map(\.price.description) == ["0.060000"])
         #expect(prices[.output]?.mode == .graduated)
         #expect(prices[.output]?.bands.map(\.upTo) == [1_000_000, nil])
     }
