@@ -77,6 +77,13 @@ struct EventLineParser {
         }
     }
 
+    /// Refuses a string that is not UTF-8 (only called when it has bytes >= 0x80).
+    private static func checkUTF8(_ value: ArraySlice<UInt8>, _ key: Key?) throws(Rejected) {
+        guard String(validating: value, as: UTF8.self) == nil else { return }
+        let what = key.map { $0 == .unknown ? "a value" : "\"\(name($0))\"" } ?? "a key"
+        throw Rejected(reason: "\(what) is not valid UTF-8")
+    }
+
     private enum Key {
         case id, customer, model, timestamp, site, tag, input, cached, output, unknown
     }
@@ -122,9 +129,6 @@ struct EventLineParser {
         func skipSpace() {
             while i < end, line[i] == 0x20 || line[i] == 0x09 || line[i] == 0x0D { i += 1 }
         }
-        /// Why the last string read cannot be stored though it is valid
-        /// JSON (a NUL character, an unpaired surrogate), or nil.
-        var unstorable: String?
         /// Four hex digits at `at`, or nil.
         func hex4(at start: Int) -> UInt32? {
             guard start + 4 <= end else { return nil }
@@ -140,34 +144,29 @@ struct EventLineParser {
             return code
         }
         /// A string's content: a slice of the line, or of an unescaped copy.
-        /// `key` names the field in a refusal (nil: the string is a key).
+        /// `key` names the field in a refusal (nil: the string is a key;
+        /// `.unknown`: a value skipped, which need not be storable).
         func string(_ key: Key?) throws(Rejected) -> ArraySlice<UInt8> {
             guard i < end, line[i] == UInt8(ascii: "\"") else { throw Rejected(reason: "malformed JSON: expected a string") }
             i += 1
-            unstorable = nil
             let start = i
             var high: UInt8 = 0  // any byte >= 0x80 sets its top bit: then UTF-8 is checked
             while i < end, line[i] != UInt8(ascii: "\""), line[i] != UInt8(ascii: "\\"), line[i] >= 0x20 {
                 high |= line[i]
                 i += 1
             }
-            func checked(_ value: ArraySlice<UInt8>) throws(Rejected) -> ArraySlice<UInt8> {
-                guard high < 0x80 || String(validating: value, as: UTF8.self) != nil else {
-                    let what = key.map { $0 == .unknown ? "a value" : "\"\(name($0))\"" } ?? "a key"
-                    throw Rejected(reason: "\(what) is not valid UTF-8")
-                }
-                return value
-            }
             if i < end, line[i] == UInt8(ascii: "\"") {
                 defer { i += 1 }
-                return try checked(line[start..<i])
+                if high >= 0x80 { try checkUTF8(line[start..<i], key) }
+                return line[start..<i]
             }
             var bytes = Array(line[start..<i])
             while i < end {
                 let c = line[i]
                 if c == UInt8(ascii: "\"") {
                     i += 1
-                    return try checked(bytes[...])
+                    if high >= 0x80 { try checkUTF8(bytes[...], key) }
+                    return bytes[...]
                 }
                 if c == UInt8(ascii: "\\") {
                     i += 1
@@ -193,9 +192,11 @@ struct EventLineParser {
                         }
                         if let scalar = Unicode.Scalar(code), code != 0 {
                             bytes.append(contentsOf: String(scalar).utf8)
+                        } else if let key, key != .unknown {  // a stored field: PostgreSQL text cannot hold it
+                            let what = code == 0 ? "a NUL character (\\u0000)" : "an unpaired surrogate (\\u\(String(code, radix: 16, uppercase: true)))"
+                            throw Rejected(reason: "\"\(name(key))\" holds \(what), which cannot be stored")
                         } else {
-                            unstorable = code == 0 ? "a NUL character (\\u0000)" : "an unpaired surrogate (\\u\(String(code, radix: 16, uppercase: true)))"
-                            bytes.append(contentsOf: "\u{FFFD}".utf8)
+                            bytes.append(contentsOf: "\u{FFFD}".utf8)  // a key or a skipped value: valid JSON, never stored
                         }
                     default: throw Rejected(reason: "malformed JSON: bad escape")
                     }
@@ -241,7 +242,6 @@ struct EventLineParser {
             }
             guard line[i] == UInt8(ascii: "\"") else { throw Rejected(reason: "\"\(name(key))\" must be a string") }
             let value = try string(key)
-            if let unstorable { throw Rejected(reason: "\"\(name(key))\" holds \(unstorable), which cannot be stored") }
             try checkLength(value, key: name(key))
             return value
         }
