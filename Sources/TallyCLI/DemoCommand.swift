@@ -129,8 +129,11 @@ struct DemoCommand: ParsableCommand {
         let demand = DemandGenerator(month: billing, served: supply.served, customers: everyone.map(\.id), events: events)
         let written = try demand.write(ndjson: eventsFile)
         let ingestStart = clock.now
+        // Ingested as of the month's end at the latest, so that an old --month
+        // is inside the accepted window; a month not over yet keeps the clock.
         let ingested = try UsageIngester(db).ingest(
-            path: eventsFile.path, format: .ndjson, rejectsPath: eventsFile.path + ".rejects.ndjson")
+            path: eventsFile.path, format: .ndjson, rejectsPath: eventsFile.path + ".rejects.ndjson",
+            now: min(TallyClock.current.now, billing.end))
         print("\(eventsFile.path): \(ingested.lines) events, \(ingested.accepted) accepted, \(ingested.duplicates) duplicates (re-sent), \(ingested.rejected) rejected, in \((clock.now - ingestStart).milliseconds) ms")
         print("\(Display.group(String(written.tokens.total))) tokens in the month, as served by the supply above")
 

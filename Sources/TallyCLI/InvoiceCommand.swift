@@ -178,12 +178,7 @@ struct InvoiceCommand: ParsableCommand {
             let db = try DatabaseTarget().migratedConnection()
             let store = InvoiceStore(db)
             let invoice = try store.invoice(named: number)
-            var credited: [Int: Money?] = [:]
-            for item in lines.split(separator: ",") {
-                let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                guard let line = Int(parts[0]), line > 0 else { throw ValidationError("--lines: '\(item)' is not N or N=AMOUNT") }
-                credited[line] = try parts.count == 2 ? Money(parsing: parts[1], invoice.currency) : nil
-            }
+            let credited = try CreditNote.requestedLines(lines, currency: invoice.currency)
             let note = try store.creditNote(number: number, lines: credited, reason: reason,
                                             on: try dayOrToday(date))
             print("credit note \(note.number) for \(number): \(note.total)")

@@ -25,7 +25,10 @@ struct UsageCommand: ParsableCommand {
                 Good events land even when others are rejected; every rejected event goes to \
                 the rejects file with its line number and reason. Nothing is half-written: \
                 the whole input is one transaction. Events of a month whose invoices are \
-                finalized are kept and marked late, for the next open invoice.
+                finalized are kept and marked late, for the next open invoice. An event's \
+                timestamp must lie within 400 days before now and 5 minutes after it \
+                (TALLY_NOW sets now). Keys Tally does not know are ignored and reported \
+                (key, events, first line) on stderr; --strict rejects such events.
 
                 EXIT STATUS
                   0  every event accepted (or a duplicate)
@@ -42,6 +45,9 @@ struct UsageCommand: ParsableCommand {
         @Option(help: "Where rejected events go (default: FILE.rejects.ndjson, or rejects.ndjson for -).")
         var rejects: String?
 
+        @Flag(help: "Reject events with keys (CSV: columns) Tally does not know, instead of ignoring the keys.")
+        var strict = false
+
         func run() throws {
             let format: UsageIngester.Format
             if let given = self.format {
@@ -54,8 +60,18 @@ struct UsageCommand: ParsableCommand {
             let db = try DatabaseTarget().migratedConnection()
             let clock = ContinuousClock()
             let start = clock.now
-            let s = try UsageIngester(db).ingest(path: file, format: format, rejectsPath: rejectsPath) { lines in
+            var ingester = UsageIngester(db)
+            ingester.strict = strict
+            let s = try ingester.ingest(path: file, format: format, rejectsPath: rejectsPath) { lines in
                 Terminal.note("… \(lines) lines read")
+            }
+            for unknown in s.unknownKeys {
+                Terminal.note(
+                    "warning: unknown key \(InvoiceJSON.quoted(unknown.key)) in \(unknown.events) event(s), first on line \(unknown.firstLine): "
+                        + (strict ? "those events are rejected (--strict)" : "ignored, not billed (a typo? --strict rejects such events)"))
+            }
+            if s.unlistedUnknownKeys > 0 {
+                Terminal.note("warning: \(s.unlistedUnknownKeys) more occurrence(s) of unknown keys beyond the \(s.unknownKeys.count) listed")
             }
             let milliseconds = max(1, (clock.now - start).milliseconds)
             print("\(s.lines) events: \(s.accepted) accepted (\(s.late) late), \(s.duplicates) duplicate, \(s.rejected) rejected in \(milliseconds) ms (\(Int64(s.lines) * 1000 / milliseconds) events/s)")
@@ -100,6 +116,12 @@ extension UsageCommand {
         @Option(help: "Random seed.") var seed: UInt64 = 7
         @Option(help: "Percent of events re-sent as duplicates.") var duplicatePercent = 1
         @Option(help: "Days of the month the events fall in (default: all).") var days: Int?
+
+        func validate() throws {
+            guard events >= 0 else { throw ValidationError("--events must be 0 or more, got \(events)") }
+            guard (0...100).contains(duplicatePercent) else { throw ValidationError("--duplicate-percent must be 0 to 100, got \(duplicatePercent)") }
+            if let days, !(1...31).contains(days) { throw ValidationError("--days must be 1 to 31, got \(days)") }
+        }
 
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()

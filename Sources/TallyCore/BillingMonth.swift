@@ -17,7 +17,9 @@ public struct BillingMonth: Hashable, Sendable, Comparable, CustomStringConverti
         month = date.month
     }
 
-    public var firstDay: CivilDate { try! CivilDate(year: year, month: month, day: 1) }
+    /// Total for any month (also one `containing` a day outside years 1–9999,
+    /// which day arithmetic can reach): no input can make it trap.
+    public var firstDay: CivilDate { CivilDate(unvalidatedYear: year, month: month, day: 1) }
     public var lastDay: CivilDate { next.firstDay.adding(days: -1) }
     public var next: BillingMonth { BillingMonth(containing: firstDay.adding(days: CivilDate.daysIn(year: year, month: month))) }
     public var start: UTCTimestamp { firstDay.startOfDay }

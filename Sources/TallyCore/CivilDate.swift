@@ -19,6 +19,15 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         self.day = day
     }
 
+    /// A day already known to exist in the proleptic calendar (a month's
+    /// first day), whatever its year: days computed by arithmetic may leave
+    /// 1–9999, and must not trap.
+    init(unvalidatedYear year: Int, month: Int, day: Int) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
     /// Parses `YYYY-MM-DD`.
     public init(parsing text: some StringProtocol) throws(TimeError) {
         let bytes = Array(text.utf8)

@@ -23,7 +23,8 @@ public struct UTCTimestamp: Sendable, Hashable, Comparable, CustomStringConverti
 
     /// Parses ISO 8601 / RFC 3339 and PostgreSQL's output: `2026-11-01T10:00:00Z`,
     /// `2026-11-01 10:00:00.25+00`, `2026-11-01T12:00:00+02:00`. A zone is required:
-    /// a time without one is ambiguous, and billing is in UTC.
+    /// a time without one is ambiguous, and billing is in UTC. The offset is at
+    /// most ±15:59, PostgreSQL's limit.
     public init(parsing text: some StringProtocol) throws(TimeError) {
         try self.init(utf8: Array(text.utf8)[...])
     }
@@ -74,7 +75,11 @@ public struct UTCTimestamp: Sendable, Hashable, Comparable, CustomStringConverti
             case 5 where rest[2] == UInt8(ascii: ":"): hh = CivilDate.digits(rest[0..<2]); mm = CivilDate.digits(rest[3..<5])
             default: hh = nil
             }
-            guard let hh, let mm, hh < 24, mm < 60 else { throw bad() }
+            guard let hh, let mm, mm < 60 else { throw bad() }
+            // RFC 3339 allows up to 23:59, PostgreSQL (which stores the instant) up to 15:59.
+            guard hh <= 15 else {
+                throw TimeError("'\(String(decoding: slice, as: UTF8.self))' has a UTC offset beyond ±15:59")
+            }
             offsetSeconds = sign * (hh * 3600 + mm * 60)
         } else {
             throw bad()

@@ -224,4 +224,17 @@ struct CostEngineTests {
         #expect(throws: CostError.self) { try CostPeriod(from: Self.t("2026-11-01T00:30:00Z"), to: Self.nov2) }
         #expect(throws: CostError.self) { try CostPeriod(from: Self.nov2, to: Self.nov1) }
     }
+
+    /// `tally cost --from 0001-01-01 --to 9999-12-31` ran for minutes and
+    /// grew without bound: a period is at most 366 days, refused at once beyond.
+    @Test func periodsAreAtMostAYear() throws {
+        let leapYear = try CostPeriod(fromDay: try CivilDate(parsing: "2028-01-01"), toDay: try CivilDate(parsing: "2029-01-01"))
+        #expect(leapYear.hourCount == 366 * 24)
+        #expect { try CostPeriod(from: leapYear.from, to: leapYear.to.adding(microseconds: UTCTimestamp.microsecondsPerHour)) } throws: {
+            ($0 as? CostError)?.message.contains("at most 366") == true
+        }
+        #expect(throws: CostError.self) {
+            try CostPeriod(fromDay: try CivilDate(parsing: "0001-01-01"), toDay: try CivilDate(parsing: "9999-12-31"))
+        }
+    }
 }

@@ -45,7 +45,28 @@ struct CSVFileTests {
         defer { files.remove() }
         try Data([0x61, 0x0A, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: files.path("bad.csv")))
         var csv = try CSVFile(path: files.path("bad.csv"))
-        #expect { _ = try csv.next() } throws: { "\($0)".contains(":2: field 1 is not valid UTF-8") }
+        #expect { _ = try csv.next() } throws: { "\($0)".contains(":2: field 1 (a) is not valid UTF-8") }
+    }
+
+    /// A record with invalid UTF-8 or a NUL byte is read whole, so a caller
+    /// (usage ingest) can refuse it alone and read on.
+    @Test func aRecordWithAnInvalidFieldIsReadWholeAndTheNextFollows() throws {
+        let files = try TemporaryFiles([:])
+        defer { files.remove() }
+        let bytes = Array("a,b\nx,y\u{0}z\n\"p\u{0}\",\"q\n".utf8) + [0xFF] + Array("\"\n1,2\n".utf8)
+        try Data(bytes).write(to: URL(fileURLWithPath: files.path("bad.csv")))
+        var csv = try CSVFile(path: files.path("bad.csv"))
+        var records: [String] = []
+        while let record = try csv.nextRecord() {
+            switch record {
+            case .fields(let line, let fields): records.append("\(line): \(fields)")
+            case .invalid(let line, let reason, _): records.append("\(line): \(reason)")
+            }
+        }
+        #expect(records == [
+            "2: field 2 (b) holds a NUL byte, which cannot be stored", "3: field 1 (a) holds a NUL byte, which cannot be stored",
+            #"5: ["1", "2"]"#,
+        ])
     }
 
     @Test func streamsLargeFilesAcrossChunkBoundaries() throws {

@@ -50,7 +50,7 @@ struct DemoMonthTests {
                 let written = try demand.write(ndjson: URL(fileURLWithPath: temp.path("usage.ndjson")))
                 let served = generated.served.reduce(TokenCounts.zero) { $0 + $1.tokens }
                 #expect(written.tokens == served)
-                let ingested = try UsageIngester(db).ingest(path: temp.path("usage.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                let ingested = try UsageIngester(db).ingest(path: temp.path("usage.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
                 #expect(ingested.rejected == 0)
 
                 try InvoiceRun(db, issuer: Self.issuer).run(period: Self.november)

@@ -100,7 +100,7 @@ struct InvoiceTests {
                 _ = try RateCardStore(db).load(cards)
                 try TaxRateStore(db).load(TaxRateFile.parseAll(path: temp.path("tax.yaml")).rates)
                 _ = try CustomerStore(db).importFile(temp.path("customers.csv"))
-                _ = try UsageIngester(db).ingest(path: temp.path("nov.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                _ = try UsageIngester(db).ingest(path: temp.path("nov.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
             }
             return try await body(pool, temp)
         }
@@ -178,7 +178,7 @@ struct InvoiceTests {
                 #expect(nov.total.isZero)
                 try InvoiceStore(db).finalize(period: Self.november, issuer: Self.issuer, issueDate: try day("2026-12-01"))
                 try temp.write("dec.ndjson", Self.event("d1", "acme", "2026-12-02T00:00:00Z", input: 3_000_000))
-                _ = try UsageIngester(db).ingest(path: temp.path("dec.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                _ = try UsageIngester(db).ingest(path: temp.path("dec.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
                 try InvoiceRun(db, issuer: Self.issuer).run(period: Self.december)
                 let dec = try InvoiceStore(db).invoice(named: "acme/2026-12")
                 // 3,000,000 × 0.80 = 2.40; 1.85 left of the promo.
@@ -293,7 +293,7 @@ struct InvoiceTests {
                 #expect(try store.finalize(period: Self.november, customer: "berlin", issuer: Self.issuer, issueDate: try day("2026-12-05")) == ["INV-2026-000002"])
                 // A new year is a new series: December's invoices start at 000001 of 2027.
                 try temp.write("dec.ndjson", Self.event("d1", "acme", "2026-12-02T00:00:00Z", input: 1_000_000))
-                _ = try UsageIngester(db).ingest(path: temp.path("dec.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                _ = try UsageIngester(db).ingest(path: temp.path("dec.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
                 #expect(try store.finalize(period: Self.december, customer: "acme", issuer: Self.issuer, issueDate: try day("2027-01-01")) == ["INV-2027-000001"])
                 // Payments: not before the issue date, not after today.
                 let today = try day("2026-12-10")
@@ -344,7 +344,7 @@ struct InvoiceTests {
                 #expect(try InvoiceRun(db, issuer: Self.issuer).run(period: Self.november).skippedIssued == 4)
                 // A November event arriving now is late: billed in December, continuing November's output tiers (1.2M billed).
                 try temp.write("late.ndjson", Self.event("late1", "acme", "2026-11-29T12:00:00Z", output: 100_000))
-                let s = try UsageIngester(db).ingest(path: temp.path("late.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                let s = try UsageIngester(db).ingest(path: temp.path("late.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
                 #expect(s.late == 1)
                 try InvoiceRun(db, issuer: Self.issuer).run(period: Self.december)
                 let dec = try store.invoice(named: "acme/2026-12")
@@ -412,7 +412,7 @@ struct InvoiceTests {
                     Self.event("n1", "tokyo", "2026-11-06T00:00:00Z", input: 10).replacingOccurrences(of: #""model":"m""#, with: #""model":"n""#),
                     Self.event("n2", "berlin", "2026-11-06T00:00:00Z", output: 10).replacingOccurrences(of: #""model":"m""#, with: #""model":"n""#),
                 ].joined(separator: "\n"))
-                _ = try UsageIngester(db).ingest(path: temp.path("n.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                _ = try UsageIngester(db).ingest(path: temp.path("n.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
                 do {
                     try InvoiceRun(db, issuer: Self.issuer).run(period: Self.november)
                     Issue.record("the run should have refused")

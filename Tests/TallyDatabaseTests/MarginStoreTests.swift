@@ -83,7 +83,7 @@ struct MarginStoreTests {
                 _ = try RateCardStore(db).load(cards)
                 try TaxRateStore(db).load(TaxRateFile.parseAll(path: temp.path("tax.yaml")).rates)
                 _ = try CustomerStore(db).importFile(temp.path("customers.csv"))
-                _ = try UsageIngester(db).ingest(path: temp.path("usage.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                _ = try UsageIngester(db).ingest(path: temp.path("usage.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
                 // acme issued, berlin a draft, cheap not invoiced at all.
                 try InvoiceRun(db, issuer: Self.issuer).run(period: Self.november, customer: "acme")
                 try InvoiceRun(db, issuer: Self.issuer).run(period: Self.november, customer: "berlin")

@@ -151,7 +151,7 @@ struct QuoteStoreTests {
                     Self.event("e1", "2026-11-02T10:00:00Z", input: 1_000_000, output: 1_000_000),
                     Self.event("e2", "2026-11-20T10:00:00Z", input: 1_000_000, output: 1_000_000),
                 ].joined(separator: "\n"))
-                _ = try UsageIngester(db).ingest(path: temp.path("nov.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                _ = try UsageIngester(db).ingest(path: temp.path("nov.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
                 try InvoiceRun(db, issuer: Self.issuer).run(period: try BillingMonth(parsing: "2026-11"))
                 let invoice = try InvoiceStore(db).invoice(named: "acme/2026-11")
                 #expect(invoice.lines.map { "\($0.tokenClass.rawValue) \($0.source.card)@\($0.source.version.date) \($0.quantity) @\($0.unitPricePerMillion) = \($0.amount.amount)" } == [

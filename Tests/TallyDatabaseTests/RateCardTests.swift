@@ -45,6 +45,31 @@ struct RateCardFileTests {
         #expect(prices[.output]?.bands.map(\.upTo) == [1_000_000, nil])
     }
 
+    /// A NUL in a model name passed `rates check` (and failed in PostgreSQL
+    /// on load); names are printable text without spaces around them.
+    @Test func namesMustBePrintable() throws {
+        let card = #"""
+            card: "pub\u0007lic"
+            currency: USD
+            description: "a \0 here"
+            versions:
+              - effective_from: 2026-10-01T00:00:00Z
+                models:
+                  "llama\0x": { input: 1 }
+                  "tab\tbed": { input: 1 }
+                  " padded": { input: 1 }
+                  ok: { input: 1 }
+            """#
+        let found = try problems(["public.yaml": card])
+        #expect(found == [
+            #"public.yaml:1: card 'pub\u{7}lic': must be printable: a control character (NUL, tab, newline, …) cannot be in a name"#,
+            "public.yaml:3: description: holds a NUL character, which cannot be stored",
+            #"public.yaml:7: model 'llama\u{0}x': must be printable: a control character (NUL, tab, newline, …) cannot be in a name"#,
+            #"public.yaml:8: model 'tab\u{9}bed': must be printable: a control character (NUL, tab, newline, …) cannot be in a name"#,
+            "public.yaml:9: model ' padded': must not begin or end with a space",
+        ], "\(found)")
+    }
+
     @Test func listsEveryProblemWithFileAndLine() throws {
         let bad = """
             card: public

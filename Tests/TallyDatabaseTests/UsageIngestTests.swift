@@ -46,19 +46,19 @@ struct UsageIngestTests {
             ]
             try temp.write("e.ndjson", lines.joined(separator: "\n") + "\n")
             let s = try await pool.withConnection { db in
-                try UsageIngester(db).ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                try UsageIngester(db).ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
             }
             #expect(s.lines == 13 && s.accepted == 3 && s.duplicates == 1 && s.rejected == 9)
             let rejects = try String(contentsOfFile: temp.path("r.ndjson"), encoding: .utf8).split(separator: "\n")
             #expect(rejects.count == 9)
             for (line, reason) in [(5, "is negative"), (6, "unknown customer 'zed'"), (7, "unknown model 'nope'"), (8, "is absurd"),
                                    (9, "nested objects and arrays"), (10, "malformed JSON"), (11, "an event is a JSON object"),
-                                   (12, "is not RFC 3339"), (13, "\\\"id\\\" given twice")] {
+                                   (12, "is not a timestamp with a zone"), (13, "\\\"id\\\" given twice")] {
                 #expect(rejects.contains { $0.hasPrefix("{\"line\":\(line),") && $0.contains(reason) }, "line \(line): \(reason)")
             }
             // Re-ingesting the same file lands nothing new.
             let again = try await pool.withConnection { db in
-                try UsageIngester(db).ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                try UsageIngester(db).ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
             }
             #expect(again.accepted == 0 && again.duplicates == 4)
             let rollup = try await pool.withConnection { db in
@@ -128,7 +128,7 @@ struct UsageIngestTests {
                 var ingester = UsageIngester(db)
                 ingester.batchSize = batchSize
                 ingester.rollupLimit = rollupLimit
-                return try ingester.ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                return try ingester.ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
             }
             let stored = try await pool.withConnection { db in
                 try db.execute("SELECT count(*)::bigint, count(*) FILTER (WHERE late)::bigint FROM usage_events")[0]
@@ -149,7 +149,7 @@ struct UsageIngestTests {
             }
             try temp.write("e.ndjson", [Self.event("old", at: "2026-10-31T23:59:59Z"), Self.event("new", at: "2026-11-01T00:00:00Z")].joined(separator: "\n"))
             let s = try await pool.withConnection { db in
-                try UsageIngester(db).ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                try UsageIngester(db).ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
             }
             #expect(s.accepted == 2 && s.late == 1)
             let late = try await pool.withConnection { db in
@@ -173,7 +173,7 @@ struct UsageIngestTests {
                 c1,acme,m,2026-11-03T10:00:00Z,10,5,1,us-1,"key, with comma"
                 """)
             let s = try await pool.withConnection { db in
-                try UsageIngester(db).ingest(path: temp.path("e.csv"), format: .csv, rejectsPath: temp.path("r.ndjson"))
+                try UsageIngester(db).ingest(path: temp.path("e.csv"), format: .csv, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
             }
             #expect(s.accepted == 1 && s.duplicates == 1 && s.rejected == 1)
             let tag = try await pool.withConnection { db in try db.scalar("SELECT tag FROM usage_hourly", as: String.self) }
@@ -198,7 +198,7 @@ struct UsageIngestTests {
             handle.write(Data(chunk.utf8))
             try handle.close()
             let s = try await pool.withConnection { db in
-                try UsageIngester(db).ingest(path: path, format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                try UsageIngester(db).ingest(path: path, format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
             }
             #expect(s.accepted == 1_000_000 && s.rejected == 0 && s.duplicates == 0)
             let totals = try await pool.withConnection { db in
@@ -207,6 +207,170 @@ struct UsageIngestTests {
             #expect(try totals.decode(0, as: Int.self) == 1_000_000)
             #expect(try totals.decode(1, as: Int.self) == 499_500_000)
             #expect(try totals.decode(2, as: Int.self) == 1_000_000)
+        }
+    }
+
+    // MARK: Inputs that crashed, failed the whole file, or were accepted but wrong (issue 14)
+
+    func ingest(_ pool: ConnectionPool, _ path: String, format: UsageIngester.Format = .ndjson, strict: Bool = false)
+        async throws -> UsageIngester.Summary
+    {
+        try await pool.withConnection { db in
+            var ingester = UsageIngester(db)
+            ingester.strict = strict
+            return try ingester.ingest(path: path, format: format, rejectsPath: path + ".rejects", now: TestClock.now)
+        }
+    }
+
+    /// The rejects file as (line, reason) pairs.
+    static func rejects(_ path: String) throws -> [(line: Int, reason: String)] {
+        try String(contentsOfFile: path + ".rejects", encoding: .utf8).split(separator: "\n").map { text in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            return (try #require(object["line"] as? Int), try #require(object["reason"] as? String))
+        }
+    }
+
+    /// A zone carried `0001-01-01T00:00:00+01:00` into year 0 and
+    /// `9999-12-31T23:30:00-01:00` into year 10000, and ingest trapped in
+    /// `BillingMonth` (the whole file lost, no rejects file); 1900, 1970 and
+    /// 2999 were stored, in partitions no invoice run bills. Now every event
+    /// outside [now − 400 days, now + 5 minutes] is rejected with the reason.
+    @Test(arguments: [UsageIngester.Format.ndjson, .csv])
+    func timestampsOutsideTheWindowAreRejectedWithTheReason(format: UsageIngester.Format) async throws {
+        #expect(TestClock.now.description == "2027-01-15T12:00:00Z")
+        try await withSetup { pool, temp in
+            let stamps = [
+                "2026-12-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "9999-12-31T23:30:00-01:00", "1900-01-01T00:00:00Z",
+                "1970-01-01T00:00:00Z", "2999-01-01T00:00:00Z", "2025-12-11T12:00:00Z", "2025-12-11T11:59:59Z",
+                "2027-01-15T12:05:00Z", "2027-01-15T12:05:00.000001Z",
+            ]
+            let name = format == .csv ? "e.csv" : "e.ndjson"
+            if format == .csv {
+                try temp.write(name, (["id,customer,model,timestamp,input_tokens,site"]
+                    + stamps.enumerated().map { "w\($0),acme,m,\($1),5,us-1" }).joined(separator: "\n"))
+            } else {
+                try temp.write(name, stamps.enumerated().map { Self.event("w\($0)", at: $1) }.joined(separator: "\n"))
+            }
+            let s = try await ingest(pool, temp.path(name), format: format)
+            #expect(s.accepted == 3 && s.rejected == 7)
+            let rejects = try Self.rejects(temp.path(name))
+            let first = format == .csv ? 2 : 1  // the CSV header is line 1
+            #expect(rejects.map(\.line) == [1, 2, 3, 4, 5, 7, 9].map { $0 + first })
+            for reject in rejects {
+                #expect(reject.reason.hasPrefix(#""timestamp" '"#))
+                #expect(reject.reason.contains("is outside the accepted window 2025-12-11T12:00:00Z – 2027-01-15T12:05:00Z"), "\(reject.reason)")
+            }
+            let months = try await pool.withConnection { db in
+                try db.execute("SELECT DISTINCT month FROM usage_events ORDER BY 1").map { try $0.decode(0, as: CivilDate.self).description }
+            }
+            #expect(months == ["2025-12-01", "2026-12-01", "2027-01-01"])
+        }
+    }
+
+    /// Each of these failed the whole file in PostgreSQL with an error naming
+    /// neither file nor line: invalid UTF-8 in id, site or tag, an offset
+    /// beyond ±15:59, NUL (a NUL byte in CSV, `\u0000` in JSON). Now each is
+    /// one rejected line with its number and reason, and the rest land.
+    @Test func oneBadLineIsRejectedAloneNDJSON() async throws {
+        try await withSetup { pool, temp in
+            func line(_ text: String) -> [UInt8] { Array(text.utf8) }
+            let invalid: [UInt8] = [0xFF, 0xC3]  // not UTF-8
+            let lines: [[UInt8]] = [
+                line(Self.event("g1")),
+                line(#"{"id":""#) + invalid + line(#"","customer":"acme","model":"m","timestamp":"2026-11-03T10:15:00Z","site":"s"}"#),
+                line(#"{"id":"b2","customer":"acme","model":"m","timestamp":"2026-11-03T10:15:00Z","site":"s"#) + invalid + line(#""}"#),
+                line(#"{"id":"b3","customer":"acme","model":"m","timestamp":"2026-11-03T10:15:00Z","site":"s","tag":""#) + invalid + line(#""}"#),
+                line(Self.event("b4", at: "2026-11-03T10:15:00+16:00")),
+                line(#"{"id":"b5\u0000","customer":"acme","model":"m","timestamp":"2026-11-03T10:15:00Z","site":"s"}"#),
+                line(Self.event("b6", tag: #"\ud83d"#)),
+                line(Self.event("g2", tag: #"\ud83d\ude00"#).dropLast() + #","note":"\udead","x":"\u00e9"}"#),
+                line(Self.event("g3")),
+            ]
+            let path = temp.path("e.ndjson")
+            try Data(lines.joined(separator: [0x0A])).write(to: URL(fileURLWithPath: path))
+            let s = try await ingest(pool, path)
+            #expect(s.lines == 9 && s.accepted == 3 && s.rejected == 6)
+            let rejects = try Self.rejects(path)
+            #expect(rejects.map(\.line) == [2, 3, 4, 5, 6, 7])
+            #expect(rejects.map(\.reason) == [
+                #""id" is not valid UTF-8"#, #""site" is not valid UTF-8"#, #""tag" is not valid UTF-8"#,
+                #""timestamp" '2026-11-03T10:15:00+16:00' has a UTC offset beyond ±15:59"#,
+                #""id" holds a NUL character (\u0000), which cannot be stored"#,
+                #""tag" holds an unpaired surrogate (\uD83D), which cannot be stored"#,
+            ])
+            // A surrogate pair is one character (U+1F600), read as JSON says.
+            let tags = try await pool.withConnection { db in
+                try db.execute("SELECT event_id, tag FROM usage_events ORDER BY event_id").map { "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: String.self))" }
+            }
+            #expect(tags == ["g1=", "g2=\u{1F600}", "g3="])
+        }
+    }
+
+    @Test func oneBadRowIsRejectedAloneCSV() async throws {
+        try await withSetup { pool, temp in
+            let rows = [
+                "id,customer,model,timestamp,input_tokens,site,tag",
+                "g1,acme,m,2026-11-03T10:00:00Z,5,us-1,",
+                "b1,acme,m,2026-11-03T10:00:00Z,5,us\u{0}1,",
+                "b2,acme,m,2026-11-03T10:00:00Z,5,us-1,\u{1}BAD",
+                "b3,acme,m,2026-11-03T10:00:00+16:00,5,us-1,",
+                "g2,acme,m,2026-11-03T10:00:00Z,5,us-1,\"quoted, \u{1F600}\"",
+            ]
+            var bytes = Array(rows.joined(separator: "\n").utf8)
+            let marker = bytes.firstIndex(of: 0x01)!
+            bytes.replaceSubrange(marker...marker, with: [0xFF])  // invalid UTF-8 in b2's tag
+            let path = temp.path("e.csv")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let s = try await ingest(pool, path, format: .csv)
+            #expect(s.lines == 5 && s.accepted == 2 && s.rejected == 3)
+            let rejects = try Self.rejects(path)
+            #expect(rejects.map(\.line) == [3, 4, 5])
+            #expect(rejects.map(\.reason) == [
+                "field 6 (site) holds a NUL byte, which cannot be stored", "field 7 (tag) is not valid UTF-8",
+                #""timestamp" '2026-11-03T10:00:00+16:00' has a UTC offset beyond ±15:59"#,
+            ])
+        }
+    }
+
+    /// A CSV header naming a column twice trapped (a dictionary of unique keys).
+    @Test func aCSVHeaderWithAColumnTwiceIsRefused() async throws {
+        try await withSetup { pool, temp in
+            try temp.write("e.csv", "id,customer,model,timestamp,ID,site\ne1,acme,m,2026-11-03T10:00:00Z,e2,s\n")
+            await #expect { try await self.ingest(pool, temp.path("e.csv"), format: .csv) } throws: {
+                ($0 as? ImportProblem)?.description.hasSuffix("e.csv:1: id: given twice in the header") == true
+            }
+            let stored = try await pool.withConnection { db in try db.scalar("SELECT count(*)::bigint FROM usage_events", as: Int.self) }
+            #expect(stored == 0)
+        }
+    }
+
+    /// `"output_token": 500` (a typo) billed 0 output tokens without a word.
+    /// Unknown keys are still accepted (forward compatible) but counted, by
+    /// key and first line; `strict` rejects the events that carry them.
+    @Test func unknownKeysAreCountedAndStrictRejectsThem() async throws {
+        try await withSetup { pool, temp in
+            func file(_ prefix: String) -> String {
+                [Self.event("\(prefix)1"), Self.event("\(prefix)2").dropLast() + #","output_token":500}"#,
+                 Self.event("\(prefix)3").dropLast() + #","zz":null,"output_token":5,"output_token":6}"#, Self.event("\(prefix)4")]
+                    .joined(separator: "\n")
+            }
+            try temp.write("lenient.ndjson", file("l"))
+            try temp.write("strict.ndjson", file("s"))
+            let lenient = try await ingest(pool, temp.path("lenient.ndjson"))
+            #expect(lenient.accepted == 4 && lenient.rejected == 0)
+            let expected = [UsageIngester.UnknownKey(key: "output_token", firstLine: 2, events: 2),
+                            UsageIngester.UnknownKey(key: "zz", firstLine: 3, events: 1)]
+            #expect(lenient.unknownKeys == expected)
+            let strict = try await ingest(pool, temp.path("strict.ndjson"), strict: true)
+            #expect(strict.accepted == 2 && strict.rejected == 2)
+            #expect(strict.unknownKeys == expected)
+            let rejects = try Self.rejects(temp.path("strict.ndjson"))
+            #expect(rejects.map(\.line) == [2, 3])
+            #expect(rejects.map(\.reason) == [#"unknown key "output_token" (--strict)"#, #"unknown key "zz" (--strict)"#])
+
+            try temp.write("e.csv", "id,customer,model,timestamp,output_token,site\nc1,acme,m,2026-11-03T10:00:00Z,500,s\nc2,acme,m,2026-11-03T10:00:00Z,5,s\n")
+            let csv = try await ingest(pool, temp.path("e.csv"), format: .csv)
+            #expect(csv.accepted == 2 && csv.unknownKeys == [UsageIngester.UnknownKey(key: "output_token", firstLine: 2, events: 2)])
         }
     }
 }

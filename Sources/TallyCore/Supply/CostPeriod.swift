@@ -1,6 +1,12 @@
 /// A half-open period `[from, to)` on whole UTC hours, the unit costs are
 /// computed in (allocations are hourly).
 public struct CostPeriod: Hashable, Sendable, CustomStringConvertible {
+    /// The longest period costed at once: a year, leap day included. The
+    /// engine holds every pool's hours in memory (about 100 MB a year for 40
+    /// sites), so `--from 0001-01-01 --to 9999-12-31` is refused at once
+    /// rather than run out of memory after minutes.
+    public static let maximumDays = 366
+
     public let from: UTCTimestamp
     public let to: UTCTimestamp
 
@@ -8,6 +14,13 @@ public struct CostPeriod: Hashable, Sendable, CustomStringConvertible {
         guard from < to else { throw CostError(.invalidPeriod, "period [\(from), \(to)) is empty") }
         guard from.startOfHour == from, to.startOfHour == to else {
             throw CostError(.invalidPeriod, "period [\(from), \(to)) must start and end on whole UTC hours")
+        }
+        let length = to.microsecondsSinceEpoch - from.microsecondsSinceEpoch
+        guard length <= Int64(Self.maximumDays) * UTCTimestamp.microsecondsPerDay else {
+            throw CostError(
+                .invalidPeriod,
+                "period [\(from), \(to)) spans \((length + UTCTimestamp.microsecondsPerDay - 1) / UTCTimestamp.microsecondsPerDay) days; "
+                    + "a cost period is at most \(Self.maximumDays): ask for a year at a time")
         }
         self.from = from
         self.to = to

@@ -12,7 +12,9 @@ import Foundation
 ///   newlines inside, CRLF or LF line ends, a UTF-8 byte-order mark, and
 ///   blank lines (skipped); trims spaces around unquoted fields;
 /// - refuses a quote inside an unquoted field, text after a closing quote,
-///   an unclosed quote (naming the line it opened on) and invalid UTF-8.
+///   an unclosed quote (naming the line it opened on), invalid UTF-8 and NUL
+///   bytes (a record with either is read whole, so that a caller may refuse
+///   it alone: ``nextRecord()``).
 struct CSVFile {
     let path: String
     private(set) var header: [String] = []
@@ -79,44 +81,71 @@ struct CSVFile {
         return buffer[position]
     }
 
-    /// The next record and the line it starts on, or nil at the end.
+    /// A record read whole: its fields, or why it cannot be used.
+    enum Record {
+        case fields(line: Int, [String])
+        /// A field is not valid UTF-8 or holds a NUL byte (which PostgreSQL
+        /// text cannot store). The reader is past the record, so a caller may
+        /// refuse this record alone and read on; `text` is the record as read
+        /// (invalid bytes replaced), for a rejects file.
+        case invalid(line: Int, reason: String, text: String)
+    }
+
+    /// The next record and the line it starts on, or nil at the end. A
+    /// record with an invalid field is a problem here (see ``nextRecord()``).
     mutating func next() throws(ImportProblem) -> (line: Int, fields: [String])? {
+        switch try nextRecord() {
+        case nil: return nil
+        case .fields(let line, let fields): return (line, fields)
+        case .invalid(let line, let reason, _): throw ImportProblem(file: path, line: line, reason)
+        }
+    }
+
+    /// The next record, or nil at the end. Throws only when the file is not
+    /// CSV (a stray or unclosed quote): then where records end is unknown.
+    mutating func nextRecord() throws(ImportProblem) -> Record? {
         while true {
             let start = line
             var fields: [String] = []
             var field: [UInt8] = []
             var quoted = false
             var sawAnything = false
-            func finish(_ fields: inout [String], _ field: inout [UInt8], quoted: Bool, path: String, line: Int)
-                throws(ImportProblem)
-            {
+            var invalid: String?
+            let header = self.header
+            func finish(_ fields: inout [String], _ field: inout [UInt8], quoted: Bool) {
                 var bytes = field[...]
                 if !quoted {
                     while let f = bytes.first, f == 0x20 || f == 0x09 { bytes.removeFirst() }
                     while let l = bytes.last, l == 0x20 || l == 0x09 { bytes.removeLast() }
                 }
-                guard let text = String(validating: bytes, as: UTF8.self) else {
-                    throw ImportProblem(file: path, line: line, "field \(fields.count + 1) is not valid UTF-8")
+                if let text = String(validating: bytes, as: UTF8.self), !bytes.contains(0) {
+                    fields.append(text)
+                } else {
+                    if invalid == nil {
+                        let column = fields.count < header.count ? " (\(header[fields.count]))" : ""
+                        invalid = "field \(fields.count + 1)\(column) "
+                            + (bytes.contains(0) ? "holds a NUL byte, which cannot be stored" : "is not valid UTF-8")
+                    }
+                    fields.append(String(decoding: bytes, as: UTF8.self))
                 }
-                fields.append(text)
                 field.removeAll(keepingCapacity: true)
             }
 
             recordLoop: while true {
                 guard let byte = try nextByte() else {
                     if !sawAnything { return nil }
-                    try finish(&fields, &field, quoted: quoted, path: path, line: start)
+                    finish(&fields, &field, quoted: quoted)
                     break recordLoop
                 }
                 sawAnything = true
                 switch byte {
                 case UInt8(ascii: ","):
-                    try finish(&fields, &field, quoted: quoted, path: path, line: start)
+                    finish(&fields, &field, quoted: quoted)
                     quoted = false
                 case UInt8(ascii: "\n"), UInt8(ascii: "\r"):
                     if byte == UInt8(ascii: "\r"), try peekByte() == UInt8(ascii: "\n") { position += 1 }
                     line += 1
-                    try finish(&fields, &field, quoted: quoted, path: path, line: start)
+                    finish(&fields, &field, quoted: quoted)
                     break recordLoop
                 case UInt8(ascii: "\""):
                     guard field.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else {
@@ -153,7 +182,8 @@ struct CSVFile {
                 }
             }
             if fields.count == 1 && fields[0].isEmpty && !quoted { continue }  // blank line
-            return (start, fields)
+            if let invalid { return .invalid(line: start, reason: invalid, text: fields.joined(separator: ",")) }
+            return .fields(line: start, fields)
         }
     }
 }

@@ -166,7 +166,29 @@ public enum RateCardFile {
                 problem(node, key, nil, "must be a single value")
                 return nil
             }
+            guard !scalar.string.unicodeScalars.contains("\0") else {
+                problem(node, key, nil, "holds a NUL character, which cannot be stored")
+                return nil
+            }
             return scalar.string
+        }
+
+        /// Card ids and model names are matched against usage events and
+        /// stored as text: printable (no control character, NUL included), no
+        /// spaces around, at most as long as an event's fields.
+        mutating func isName(_ text: String, _ node: Node?, _ key: String) -> Bool {
+            let why: String
+            if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                why = "must be printable: a control character (NUL, tab, newline, …) cannot be in a name"
+            } else if text.first?.isWhitespace == true || text.last?.isWhitespace == true {
+                why = "must not begin or end with a space"
+            } else if text.utf8.count > UsageEvent.maximumTextLength {
+                why = "is longer than \(UsageEvent.maximumTextLength) bytes"
+            } else {
+                return true
+            }
+            problem(node, key, text.unicodeScalars.map { $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined(), why)
+            return false
         }
 
         mutating func card(_ top: Node.Mapping) -> RateCard? {
@@ -178,18 +200,18 @@ public enum RateCardFile {
             var versionsNode: Node?
             for (key, _, value) in entries(top, allowed: ["card", "currency", "base", "description", "versions"], what: "the card") {
                 switch key {
-                case "card": id = scalar(value, key)
+                case "card": id = scalar(value, key).flatMap { isName($0, value, key) ? $0 : nil }
                 case "currency":
                     if let code = scalar(value, key) {
                         currency = try? Currency(code: code)
                         if currency == nil { problem(value, key, code, "not an ISO 4217 currency code") }
                     }
-                case "base": base = scalar(value, key)
+                case "base": base = scalar(value, key).flatMap { isName($0, value, key) ? $0 : nil }
                 case "description": description = scalar(value, key) ?? ""
                 default: versionsNode = value
                 }
             }
-            if id == nil { problem(nil, "card", nil, "is required") }
+            if id == nil && !problems.contains(where: { $0.column == "card" }) { problem(nil, "card", nil, "is required") }
             if currency == nil && !problems.contains(where: { $0.column == "currency" }) { problem(nil, "currency", nil, "is required") }
             guard let versionsNode, case .sequence(let list) = versionsNode, !list.isEmpty else {
                 problem(versionsNode, "versions", nil, "must be a non-empty list")
@@ -248,7 +270,8 @@ public enum RateCardFile {
                         problem(value, key, nil, "must map model names to prices")
                         continue
                     }
-                    for (model, _, classes) in entries(models, allowed: nil, what: "models") {
+                    for (model, modelNode, classes) in entries(models, allowed: nil, what: "models") {
+                        guard isName(model, modelNode, "model") else { continue }
                         if let priced = modelPrices(classes, model: model, isOverride: isOverride) { prices[model] = priced }
                     }
                 }

@@ -12,8 +12,11 @@ import TallyCore
 /// line's bytes: known keys are matched as bytes, values stay byte ranges of
 /// the line (copied only when a string has escapes), and counts are parsed as
 /// integers directly. It accepts exactly the flat objects events are, rejects
-/// anything else with a reason, and ignores unknown keys whose values are
-/// strings, numbers, booleans or null (forward compatible).
+/// anything else with a reason, and skips unknown keys whose values are
+/// strings, numbers, booleans or null (forward compatible), reporting them.
+/// Every valid JSON string is read (surrogate pairs included); a stored field
+/// that holds what PostgreSQL text cannot (NUL, an unpaired surrogate,
+/// invalid UTF-8) is refused with that reason.
 struct EventLineParser {
     struct Rejected: Error {
         let reason: String
@@ -33,6 +36,9 @@ struct EventLineParser {
         var input: Int64 = 0
         var cached: Int64 = 0
         var output: Int64 = 0
+        /// Keys Tally does not know, in the order given (ignored, but counted
+        /// and warned about: a typo must not pass unnoticed).
+        var unknownKeys: [ArraySlice<UInt8>] = []
     }
 
     /// A token count from its digits: whole, not negative, not absurd.
@@ -54,12 +60,13 @@ struct EventLineParser {
         return value
     }
 
-    /// A timestamp field: RFC 3339 with a zone, at most microseconds.
+    /// A timestamp field: RFC 3339 with a zone (an offset of at most ±15:59,
+    /// as PostgreSQL stores), at most microseconds.
     static func timestamp(_ text: ArraySlice<UInt8>) throws(Rejected) -> UTCTimestamp {
         do {
             return try UTCTimestamp(utf8: text)
         } catch {
-            throw Rejected(reason: "\"timestamp\" '\(String(decoding: text, as: UTF8.self))' is not RFC 3339 with a zone")
+            throw Rejected(reason: "\"timestamp\" \(error.message)")  // the value and what is wrong with it
         }
     }
 
@@ -68,6 +75,13 @@ struct EventLineParser {
         guard value.count <= UsageEvent.maximumTextLength else {
             throw Rejected(reason: "\"\(key)\" is longer than \(UsageEvent.maximumTextLength) bytes")
         }
+    }
+
+    /// Refuses a string that is not UTF-8 (only called when it has bytes >= 0x80).
+    private static func checkUTF8(_ value: ArraySlice<UInt8>, _ key: Key?) throws(Rejected) {
+        guard String(validating: value, as: UTF8.self) == nil else { return }
+        let what = key.map { $0 == .unknown ? "a value" : "\"\(name($0))\"" } ?? "a key"
+        throw Rejected(reason: "\(what) is not valid UTF-8")
     }
 
     private enum Key {
@@ -115,14 +129,35 @@ struct EventLineParser {
         func skipSpace() {
             while i < end, line[i] == 0x20 || line[i] == 0x09 || line[i] == 0x0D { i += 1 }
         }
+        /// Four hex digits at `at`, or nil.
+        func hex4(at start: Int) -> UInt32? {
+            guard start + 4 <= end else { return nil }
+            var code: UInt32 = 0
+            for b in line[start..<(start + 4)] {
+                switch b {
+                case 48...57: code = code << 4 | UInt32(b - 48)
+                case 65...70: code = code << 4 | UInt32(b - 55)
+                case 97...102: code = code << 4 | UInt32(b - 87)
+                default: return nil
+                }
+            }
+            return code
+        }
         /// A string's content: a slice of the line, or of an unescaped copy.
-        func string() throws(Rejected) -> ArraySlice<UInt8> {
+        /// `key` names the field in a refusal (nil: the string is a key;
+        /// `.unknown`: a value skipped, which need not be storable).
+        func string(_ key: Key?) throws(Rejected) -> ArraySlice<UInt8> {
             guard i < end, line[i] == UInt8(ascii: "\"") else { throw Rejected(reason: "malformed JSON: expected a string") }
             i += 1
             let start = i
-            while i < end, line[i] != UInt8(ascii: "\""), line[i] != UInt8(ascii: "\\"), line[i] >= 0x20 { i += 1 }
+            var high: UInt8 = 0  // any byte >= 0x80 sets its top bit: then UTF-8 is checked
+            while i < end, line[i] != UInt8(ascii: "\""), line[i] != UInt8(ascii: "\\"), line[i] >= 0x20 {
+                high |= line[i]
+                i += 1
+            }
             if i < end, line[i] == UInt8(ascii: "\"") {
                 defer { i += 1 }
+                if high >= 0x80 { try checkUTF8(line[start..<i], key) }
                 return line[start..<i]
             }
             var bytes = Array(line[start..<i])
@@ -130,6 +165,7 @@ struct EventLineParser {
                 let c = line[i]
                 if c == UInt8(ascii: "\"") {
                     i += 1
+                    if high >= 0x80 { try checkUTF8(bytes[...], key) }
                     return bytes[...]
                 }
                 if c == UInt8(ascii: "\\") {
@@ -145,17 +181,30 @@ struct EventLineParser {
                     case UInt8(ascii: "b"): bytes.append(0x08)
                     case UInt8(ascii: "f"): bytes.append(0x0C)
                     case UInt8(ascii: "u"):
-                        guard i + 4 < end, let code = UInt32(String(decoding: line[(i + 1)...(i + 4)], as: UTF8.self), radix: 16),
-                            let scalar = Unicode.Scalar(code), code != 0
-                        else { throw Rejected(reason: "malformed JSON: bad \\u escape") }
-                        bytes.append(contentsOf: Array(String(scalar).utf8))
+                        guard var code = hex4(at: i + 1) else { throw Rejected(reason: "malformed JSON: bad \\u escape") }
                         i += 4
+                        // A character beyond U+FFFF is a surrogate pair: \uD83D\uDE00.
+                        if (0xD800...0xDBFF).contains(code), i + 6 < end, line[i + 1] == UInt8(ascii: "\\"),
+                            line[i + 2] == UInt8(ascii: "u"), let low = hex4(at: i + 3), (0xDC00...0xDFFF).contains(low)
+                        {
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            i += 6
+                        }
+                        if let scalar = Unicode.Scalar(code), code != 0 {
+                            bytes.append(contentsOf: String(scalar).utf8)
+                        } else if let key, key != .unknown {  // a stored field: PostgreSQL text cannot hold it
+                            let what = code == 0 ? "a NUL character (\\u0000)" : "an unpaired surrogate (\\u\(String(code, radix: 16, uppercase: true)))"
+                            throw Rejected(reason: "\"\(name(key))\" holds \(what), which cannot be stored")
+                        } else {
+                            bytes.append(contentsOf: "\u{FFFD}".utf8)  // a key or a skipped value: valid JSON, never stored
+                        }
                     default: throw Rejected(reason: "malformed JSON: bad escape")
                     }
                     i += 1
                     continue
                 }
                 guard c >= 0x20 else { throw Rejected(reason: "malformed JSON: control character in a string") }
+                high |= c
                 bytes.append(c)
                 i += 1
             }
@@ -170,7 +219,7 @@ struct EventLineParser {
         func skipValue(_ keyName: String) throws(Rejected) {
             guard i < end else { throw Rejected(reason: "malformed JSON: missing value for \"\(keyName)\"") }
             switch line[i] {
-            case UInt8(ascii: "\""): _ = try string()
+            case UInt8(ascii: "\""): _ = try string(.unknown)
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 while i < end, line[i] == UInt8(ascii: "-") || line[i] == UInt8(ascii: "+") || line[i] == UInt8(ascii: ".")
                     || line[i] == UInt8(ascii: "e") || line[i] == UInt8(ascii: "E") || (line[i] >= 48 && line[i] <= 57)
@@ -192,7 +241,7 @@ struct EventLineParser {
                 return []
             }
             guard line[i] == UInt8(ascii: "\"") else { throw Rejected(reason: "\"\(name(key))\" must be a string") }
-            let value = try string()
+            let value = try string(key)
             try checkLength(value, key: name(key))
             return value
         }
@@ -206,7 +255,7 @@ struct EventLineParser {
         } else {
             while true {
                 skipSpace()
-                let keyBytes = try string()
+                let keyBytes = try string(nil)
                 skipSpace()
                 guard i < end, line[i] == UInt8(ascii: ":") else { throw Rejected(reason: "malformed JSON: expected ':' after a key") }
                 i += 1
@@ -227,7 +276,9 @@ struct EventLineParser {
                 case .input: event.input = try count(key)
                 case .cached: event.cached = try count(key)
                 case .output: event.output = try count(key)
-                case .unknown: try skipValue(String(decoding: keyBytes, as: UTF8.self))
+                case .unknown:
+                    try skipValue(String(decoding: keyBytes, as: UTF8.self))
+                    event.unknownKeys.append(keyBytes)
                 }
                 skipSpace()
                 guard i < end else { throw Rejected(reason: "malformed JSON: unterminated object") }

@@ -12,6 +12,9 @@ struct EventSource {
     private var lines: LineReader?
     private var csv: CSVFile?
     private var columns: [String: Int] = [:]
+    /// Header columns that are not event fields (reported on every row, as
+    /// an NDJSON line's unknown keys are).
+    private var unknownColumns: [ArraySlice<UInt8>] = []
     // The last line read, for ``inputText()``.
     private var lastLine: ArraySlice<UInt8> = []
     private var lastFields: [String] = []
@@ -22,7 +25,13 @@ struct EventSource {
             lines = try LineReader(path: path)
         case .csv:
             let file = try CSVFile(path: path)
-            columns = Dictionary(uniqueKeysWithValues: file.header.enumerated().map { ($1, $0) })
+            for (index, name) in file.header.enumerated() {
+                guard columns[name] == nil else {
+                    throw ImportProblem(file: path, line: 1, column: name, "given twice in the header")
+                }
+                columns[name] = index
+                if !Self.fields.contains(name) { unknownColumns.append(Array(name.utf8)[...]) }
+            }
             csv = file
         }
     }
@@ -41,12 +50,20 @@ struct EventSource {
             }
             return nil
         }
-        guard let (number, fields) = try csv!.next() else { return nil }
-        lastFields = fields
-        do {
-            return (number, .event(try Self.event(fields: fields, columns: columns)))
-        } catch {
-            return (number, .rejected(reason: error.reason, input: fields.joined(separator: ",")))
+        switch try csv!.nextRecord() {
+        case nil:
+            return nil
+        case .invalid(let number, let reason, let text):
+            return (number, .rejected(reason: reason, input: text))
+        case .fields(let number, let fields):
+            lastFields = fields
+            do {
+                var event = try Self.event(fields: fields, columns: columns)
+                event.unknownKeys = unknownColumns
+                return (number, .event(event))
+            } catch {
+                return (number, .rejected(reason: error.reason, input: fields.joined(separator: ",")))
+            }
         }
     }
 
@@ -54,6 +71,11 @@ struct EventSource {
     func inputText() -> String {
         lines != nil ? String(decoding: lastLine, as: UTF8.self) : lastFields.joined(separator: ",")
     }
+
+    /// The columns of an event (NDJSON keys, CSV header).
+    static let fields: Set<String> = [
+        "id", "customer", "model", "timestamp", "input_tokens", "cached_input_tokens", "output_tokens", "site", "tag",
+    ]
 
     /// A CSV row as an event, validated by the same rules as NDJSON lines.
     static func event(fields: [String], columns: [String: Int]) throws(EventLineParser.Rejected) -> EventLineParser.Event {

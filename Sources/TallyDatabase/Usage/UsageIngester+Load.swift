@@ -26,6 +26,11 @@ extension UsageIngester {
         var batchSize = 200_000
         private var rollup = HourlyRollup()
         var rollupLimit = 500_000
+        var strict = false
+        /// When an event may have happened (``UsageEvent/window(now:)``).
+        private let window: ClosedRange<UTCTimestamp>
+        /// Unknown keys met, indexing `summary.unknownKeys`.
+        private var unknownKeys = ByteStringTable()
 
         private var customers: ByteStringTable
         private var models: ByteStringTable
@@ -53,8 +58,9 @@ extension UsageIngester {
         private var lastMonth = CivilDate(daysSinceEpoch: 0)
         private var lastMonthText: [UInt8] = []
 
-        init(db: PostgresConnection, source: EventSource, rejects: RejectsFile) throws {
+        init(db: PostgresConnection, source: EventSource, rejects: RejectsFile, window: ClosedRange<UTCTimestamp>) throws {
             self.db = db
+            self.window = window
             self.source = source
             self.rejects = rejects
             customers = ByteStringTable(try db.execute("SELECT id FROM customers ORDER BY id").map { try $0.decode(0, as: String.self) })
@@ -279,6 +285,24 @@ extension UsageIngester {
             partitions.insert(month)
         }
 
+        /// Counts each unknown key once per event; the first line it is on is kept.
+        private mutating func noteUnknownKeys(_ keys: [ArraySlice<UInt8>], line: Int) {
+            var counted: [Int32] = []
+            for key in keys {
+                guard unknownKeys.index(of: key) != nil || unknownKeys.names.count < UnknownKey.listedAtMost else {
+                    summary.unlistedUnknownKeys += 1  // memory stays bounded whatever the file holds
+                    continue
+                }
+                let index = unknownKeys.intern(key)
+                guard !counted.contains(index) else { continue }  // given twice in one event
+                counted.append(index)
+                if Int(index) == summary.unknownKeys.count {
+                    summary.unknownKeys.append(UnknownKey(key: String(decoding: key, as: UTF8.self), firstLine: line, events: 0))
+                }
+                summary.unknownKeys[Int(index)].events += 1
+            }
+        }
+
         /// The next event that passes every check; refusals go to the rejects file.
         private mutating func nextAccepted() throws -> Accepted? {
             while let (line, item) = try source.next() {
@@ -288,11 +312,21 @@ extension UsageIngester {
                 let input: String
                 switch item {
                 case .event(let event):
-                    if let customer = customers.index(of: event.customer) {
+                    if !event.unknownKeys.isEmpty { noteUnknownKeys(event.unknownKeys, line: line) }
+                    if !window.contains(event.occurredAt) {
+                        reason = "\"timestamp\" '\(String(decoding: event.timestamp, as: UTF8.self))' is outside the accepted window "
+                            + "\(window.lowerBound) – \(window.upperBound) (at most \(UsageEvent.maximumAgeDays) days old, "
+                            + "at most \(UsageEvent.maximumLeadMinutes) minutes ahead of the clock)"
+                    } else if let customer = customers.index(of: event.customer) {
                         if let model = models.index(of: event.model) {
-                            return Accepted(event: event, customer: customer, model: model)
+                            if strict, let key = event.unknownKeys.first {
+                                reason = "unknown key \(RejectsFile.json(String(decoding: key, as: UTF8.self))) (--strict)"
+                            } else {
+                                return Accepted(event: event, customer: customer, model: model)
+                            }
+                        } else {
+                            reason = "unknown model '\(String(decoding: event.model, as: UTF8.self))' (no rate card prices it)"
                         }
-                        reason = "unknown model '\(String(decoding: event.model, as: UTF8.self))' (no rate card prices it)"
                     } else {
                         reason = "unknown customer '\(String(decoding: event.customer, as: UTF8.self))'"
                     }

@@ -6,7 +6,8 @@ import TallyPostgres
 ///
 /// One pass over the input, in bounded memory: each line is parsed and
 /// validated (known customer, a model some card prices, counts that are whole,
-/// not negative and not absurd, an RFC 3339 timestamp); bad ones go to the
+/// not negative and not absurd, an RFC 3339 timestamp inside the accepted
+/// window around `now`, text PostgreSQL can store); bad ones go to the
 /// rejects file with their line number and reason. Good events stream by
 /// `COPY` straight into their month's partition, in batches of
 /// ``batchSize`` under a savepoint each; the partition's primary key on
@@ -35,12 +36,40 @@ public struct UsageIngester {
         /// Accepted events whose customer's invoice of their month was already
         /// finalized (billed on the next open invoice as late usage).
         public var late = 0
+        /// Keys (CSV: columns) that are not event fields, in the order first
+        /// met: ignored, or refused with ``UsageIngester/strict``.
+        public var unknownKeys: [UnknownKey] = []
+        /// Occurrences of unknown keys beyond the first
+        /// ``UnknownKey/listedAtMost`` distinct ones (counted, not listed).
+        public var unlistedUnknownKeys = 0
+    }
+
+    /// A key events carried that Tally does not know (`"output_token"`, a
+    /// typo that would bill nothing, or a field from a newer producer).
+    public struct UnknownKey: Sendable, Equatable {
+        /// Distinct keys listed; more are only counted.
+        public static let listedAtMost = 100
+
+        public var key: String
+        /// The first line it appears on.
+        public var firstLine: Int
+        /// Events that carry it.
+        public var events: Int
+
+        public init(key: String, firstLine: Int, events: Int) {
+            self.key = key
+            self.firstLine = firstLine
+            self.events = events
+        }
     }
 
     /// Events per COPY batch (and savepoint).
     public var batchSize = 200_000
     /// Hourly groups summed in memory before they are written out.
     public var rollupLimit = 500_000
+    /// Refuse events with unknown keys (default: ignore the keys, count and
+    /// report them, keep the event: forward compatible).
+    public var strict = false
 
     /// Taken shared by every ingest and exclusively by invoice finalization,
     /// so that no event can land in a month while it is being closed without
@@ -53,9 +82,12 @@ public struct UsageIngester {
         self.db = db
     }
 
-    /// `progress` is called now and then with the lines read so far.
+    /// `now` is the instant the accepted window is counted from
+    /// (``UsageEvent/window(now:)``). `progress` is called now and then with
+    /// the lines read so far.
     public func ingest(
-        path: String, format: Format, rejectsPath: String, progress: ((Int) -> Void)? = nil
+        path: String, format: Format, rejectsPath: String, now: UTCTimestamp = TallyClock.current.now,
+        progress: ((Int) -> Void)? = nil
     ) throws -> Summary {
         // Written aside and moved into place only if the ingest commits, so a
         // failed ingest never leaves a rejects file describing a load that did not happen.
@@ -75,7 +107,9 @@ public struct UsageIngester {
         }
         let result = try db.transaction {
             try db.execute("SELECT pg_advisory_xact_lock_shared(hashtext(\(Self.closingLock)))")
-            var load = try Load(db: db, source: try EventSource(path: path, format: format), rejects: rejects)
+            var load = try Load(
+                db: db, source: try EventSource(path: path, format: format), rejects: rejects, window: UsageEvent.window(now: now))
+            load.strict = strict
             defer { rejects = load.rejects }
             load.progress = progress
             load.batchSize = batchSize
