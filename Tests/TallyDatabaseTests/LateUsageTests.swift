@@ -39,7 +39,7 @@ struct LateUsageTests {
 
     func ingest(_ db: PostgresConnection, _ temp: TemporaryFiles, _ events: [String]) throws -> UsageIngester.Summary {
         try temp.write("events.ndjson", events.joined(separator: "\n"))
-        return try UsageIngester(db).ingest(path: temp.path("events.ndjson"), format: .ndjson, rejectsPath: temp.path("rejects.ndjson"))
+        return try UsageIngester(db).ingest(path: temp.path("events.ndjson"), format: .ndjson, rejectsPath: temp.path("rejects.ndjson"), now: TestClock.now)
     }
 
     static func event(_ id: String, _ customer: String, _ at: String, model: String = "m", input: Int = 0, cached: Int = 0, output: Int = 0) -> String {

@@ -61,7 +61,7 @@ struct StatedPriceTests {
                 _ = try RateCardStore(db).load(cards)
                 try TaxRateStore(db).load(TaxRateFile.parseAll(path: temp.path("tax.yaml")).rates)
                 _ = try CustomerStore(db).importFile(temp.path("customers.csv"))
-                _ = try UsageIngester(db).ingest(path: temp.path("nov.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"))
+                _ = try UsageIngester(db).ingest(path: temp.path("nov.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
                 try body(db)
             }
         }
