@@ -41,6 +41,9 @@ public struct LocalCluster: Sendable {
     public var socketDirectory: URL { root.appendingPathComponent("run") }
     public var logFile: URL { root.appendingPathComponent("postgres.log") }
     var markerFile: URL { root.appendingPathComponent(Self.markerName) }
+    /// What the marker says; a file of that name with other text is not Tally's.
+    static let markerText = "This folder is a PostgreSQL cluster made by Tally (tally db start); "
+        + "Tally refuses to use a non-empty folder without this file.\n"
 
     /// The conninfo string for this cluster (no password: peer authentication on a private socket).
     public var url: String { conninfo(database: Self.databaseName, user: Self.userName) }
@@ -122,7 +125,23 @@ public struct LocalCluster: Sendable {
                 "cannot read the local cluster folder \(root.path) (owner \(Self.ownerName(of: root.path))): "
                     + "run Tally as the user who created it, or choose another folder with --dir or TALLY_DB_DIR")
         }
-        if entries.isEmpty || entries.contains(Self.markerName) { return }
+        if entries.isEmpty { return }
+        if entries.contains(Self.markerName) {
+            // The marker alone proves nothing (anyone can create a file of that
+            // name): it must hold Tally's text, and nothing but the cluster's own
+            // entries may stand beside it.
+            let foreign = Set(entries).subtracting([Self.markerName, "data", "run", "postgres.log"]).sorted()
+            let text = try? String(contentsOf: markerFile, encoding: .utf8)
+            guard foreign.isEmpty, text == Self.markerText else {
+                let why = foreign.isEmpty
+                    ? "its \(Self.markerName) file was not written by Tally"
+                    : "it also holds files Tally did not create (\(foreign.prefix(3).joined(separator: ", "))\(foreign.count > 3 ? ", …" : ""))"
+                throw LocalClusterError(
+                    "the local cluster folder \(root.path) is not a Tally cluster: \(why); "
+                        + "Tally never takes over files it did not create; choose another folder with --dir or TALLY_DB_DIR")
+            }
+            return
+        }
         if Set(entries).isSubset(of: ["data", "run", "postgres.log"])
             && fm.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path)
         {
@@ -146,10 +165,7 @@ public struct LocalCluster: Sendable {
         try fm.createDirectory(at: root, withIntermediateDirectories: true)
         try takeOver(root.path, directory: true)
         try checkServerCanReach()
-        try write(
-            "This folder is a PostgreSQL cluster made by Tally (tally db start); "
-                + "Tally refuses to use a non-empty folder without this file.\n",
-            to: markerFile)
+        try write(Self.markerText, to: markerFile)
         try fm.createDirectory(at: socketDirectory, withIntermediateDirectories: true)
         try takeOver(socketDirectory.path, directory: true)
         let result = try run(

@@ -98,6 +98,28 @@ struct LocalClusterTests {
         #expect(Self.mode(folder.path) == 0o755)
     }
 
+    /// A file named like Tally's marker does not make someone's folder a
+    /// cluster: its text must be Tally's, and nothing foreign may stand beside it.
+    @Test(arguments: [(["tally-cluster": "", "secret.txt": "x\n"], "also holds files Tally did not create (secret.txt)"),
+                      (["tally-cluster": "mine\n"], "was not written by Tally")])
+    func aStrayMarkerFileIsNotACluster(_ files: [String: String], _ reason: String) throws {
+        let parent = try Self.parentFolder()
+        let folder = parent.appendingPathComponent("home")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        #expect(chmod(folder.path, 0o755) == 0)
+        for (name, text) in files { try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        let cluster = LocalCluster(root: folder, throwaway: true)
+        defer {
+            _ = try? cluster.stop()
+            try? FileManager.default.removeItem(at: parent)
+        }
+        let error = #expect(throws: LocalClusterError.self) { try cluster.start() }
+        #expect(try #require(error).message.contains(reason))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == files.keys.sorted())
+        #expect(Self.owner(folder.path) == geteuid())
+        #expect(Self.mode(folder.path) == 0o755)
+    }
+
     @Test func aFileIsRefused() throws {
         let parent = try Self.parentFolder()
         defer { try? FileManager.default.removeItem(at: parent) }
