@@ -13,6 +13,7 @@ public struct CreditStore {
     /// Records a grant; returns it with its id.
     @discardableResult
     public func grant(customer: String, amount: Money, expiresOn: CivilDate, reason: String, grantedOn: CivilDate) throws -> CreditGrant {
+        try DocumentReason.check(reason, for: "a grant", shownOn: "on invoices and in the credit ledger")
         guard amount.amount > .zero, amount.isRoundedToMinorUnits else {
             throw InvoiceError(.credit, "a grant is a positive amount in whole \(amount.currency) minor units, not \(amount)")
         }
