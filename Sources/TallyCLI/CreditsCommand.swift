@@ -41,6 +41,7 @@ struct CreditsCommand: ParsableCommand {
 
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
+            _ = try KnownNames.customer(customer, in: db)
             let entries = try CreditStore(db).ledger(customer: customer, asOf: try dayOrToday(asOf))
             let grouped = format == .table
             let rows = entries.map { e in

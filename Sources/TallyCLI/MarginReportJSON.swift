@@ -1,26 +1,32 @@
 import TallyCore
 
-/// The JSON shape of a margin report: full-precision decimals as strings.
+/// The JSON shape of a margin report: decimals as strings. Every amount has
+/// at least its currency's minor digits (`"1020.00"`, like an invoice's
+/// JSON) and every further decimal it has: revenue is invoiced amounts (exact
+/// at those digits unless converted), costs and margins keep full precision
+/// (SPEC §2). Rates and percents stay as they are (docs/margin.md).
 struct MarginReportJSON: Encodable {
     struct Row: Encodable {
         let key: String
         let kind: String
         let inputTokens, cachedInputTokens, outputTokens: Int64
-        let revenue, ratedRevenue, usedCost, idleShare, fullyLoadedCost, grossMargin: ExactDecimal
+        let revenue, ratedRevenue, usedCost, idleShare, fullyLoadedCost, grossMargin: String
         let marginPercent: ExactDecimal?
         let negativeMargin: Bool
     }
     struct Totals: Encodable {
         let inputTokens, cachedInputTokens, outputTokens: Int64
-        let revenue, invoicedRevenue, ratedRevenue, usedCost, idleShare, fullyLoadedCost, grossMargin: ExactDecimal
+        let revenue, invoicedRevenue, ratedRevenue, usedCost, idleShare, fullyLoadedCost, grossMargin: String
         let marginPercent: ExactDecimal?
-        let strandedCost, purchaseCost, idleCost, marginAfterStranded: ExactDecimal
+        let strandedCost, purchaseCost, idleCost, marginAfterStranded: String
     }
     struct CurrencyRevenue: Encodable {
         let currency: Currency
         let source: String
         let documents, drafts, customers: Int
-        let subtotal, lines, rate, converted: ExactDecimal
+        let subtotal, lines: String
+        let rate: ExactDecimal
+        let converted: String
     }
     struct Reconciliation: Encodable {
         let revenueEqualsSubtotals, usedPlusIdleEqualsPurchase, fullyLoadedPlusStrandedEqualsPurchase, rowsSumToTotals: Bool
@@ -40,6 +46,10 @@ struct MarginReportJSON: Encodable {
         func percent(_ fraction: ExactDecimal?) throws -> ExactDecimal? {
             try fraction.map { try $0 * ExactDecimal(100) }
         }
+        let reporting = report.reportingCurrency
+        func amount(_ value: ExactDecimal, _ currency: Currency? = nil) -> String {
+            Money(value, currency ?? reporting).exactText
+        }
         period = report.period.description
         by = report.dimension.rawValue
         currency = report.reportingCurrency
@@ -55,20 +65,21 @@ struct MarginReportJSON: Encodable {
             }
             return Row(
                 key: r.key, kind: kind, inputTokens: r.tokens.input, cachedInputTokens: r.tokens.cachedInput,
-                outputTokens: r.tokens.output, revenue: r.revenue, ratedRevenue: r.ratedRevenue, usedCost: r.usedCost,
-                idleShare: r.idleShare, fullyLoadedCost: r.fullyLoadedCost, grossMargin: r.grossMargin,
+                outputTokens: r.tokens.output, revenue: amount(r.revenue), ratedRevenue: amount(r.ratedRevenue), usedCost: amount(r.usedCost),
+                idleShare: amount(r.idleShare), fullyLoadedCost: amount(r.fullyLoadedCost), grossMargin: amount(r.grossMargin),
                 marginPercent: try percent(r.marginFraction), negativeMargin: r.isNegativeMargin)
         }
         let t = report.totals
         totals = Totals(
-            inputTokens: t.tokens.input, cachedInputTokens: t.tokens.cachedInput, outputTokens: t.tokens.output, revenue: t.revenue,
-            invoicedRevenue: t.invoicedRevenue, ratedRevenue: t.ratedRevenue, usedCost: t.usedCost, idleShare: t.idleShare,
-            fullyLoadedCost: t.fullyLoadedCost, grossMargin: t.grossMargin, marginPercent: try percent(t.marginFraction),
-            strandedCost: t.strandedCost, purchaseCost: t.purchaseCost, idleCost: t.idleCost, marginAfterStranded: t.marginAfterStranded)
+            inputTokens: t.tokens.input, cachedInputTokens: t.tokens.cachedInput, outputTokens: t.tokens.output, revenue: amount(t.revenue),
+            invoicedRevenue: amount(t.invoicedRevenue), ratedRevenue: amount(t.ratedRevenue), usedCost: amount(t.usedCost),
+            idleShare: amount(t.idleShare), fullyLoadedCost: amount(t.fullyLoadedCost), grossMargin: amount(t.grossMargin),
+            marginPercent: try percent(t.marginFraction), strandedCost: amount(t.strandedCost), purchaseCost: amount(t.purchaseCost),
+            idleCost: amount(t.idleCost), marginAfterStranded: amount(t.marginAfterStranded))
         revenueByCurrency = report.revenueByCurrency.map { g in
             CurrencyRevenue(
                 currency: g.currency, source: g.invoiced ? "invoiced" : "rated", documents: g.documents, drafts: g.drafts, customers: g.customers,
-                subtotal: g.subtotal, lines: g.lines, rate: g.rate, converted: g.converted)
+                subtotal: amount(g.subtotal, g.currency), lines: amount(g.lines, g.currency), rate: g.rate, converted: amount(g.converted))
         }
         voidedInvoices = report.voided.map(\.name)
         // MarginReport refuses to exist unless all of these hold.

@@ -32,9 +32,12 @@ struct MarketCommand: ParsableCommand {
 
         func run() throws {
             let prices = try MarketPriceStore(try DatabaseTarget().migratedConnection()).prices(model: model)
-            if prices.isEmpty, format == .table {
-                print("no market prices for \(model) (key \(MarketModelName.key(model)))")
-                return
+            // A model the table does not price is a name that does not exist (bad input), not an empty report.
+            guard !prices.isEmpty else {
+                throw ValidationError("""
+                    no market prices for '\(model)' (key \(MarketModelName.key(model))) in the imported market table; \
+                    give a model it prices (names match across spellings), or import the table first: tally market import FILE
+                    """)
             }
             // Prices exactly as the table states them (at least 2 places); a missing one is "-" in text, null in JSON.
             func show(_ d: ExactDecimal?) -> String { d.map { $0.formatted(places: max(2, $0.decimalPlaces)) } ?? "-" }

@@ -6,8 +6,9 @@ import TallyDatabase
 /// verdict) and for tools (JSON, full precision, decimals as strings).
 ///
 /// Display rounds once, half away from zero: amounts to the currency's minor
-/// unit, prices per 1M to 6 places, margin % to one place. Unknown costs
-/// print as `unknown`, never as zero.
+/// unit, costs and market prices per 1M to 6 places, margin % to one place.
+/// The price per 1M shows the decimals the card states (docs/quotes.md,
+/// "Output formats"). Unknown costs print as `unknown`, never as zero.
 struct QuoteText {
     let quote: Quote
     var status: Quote.Status?
@@ -30,9 +31,32 @@ struct QuoteText {
 
     /// `amount` per 1M of `tokens`, across token classes (exact, shown to 6 places).
     func blended(_ amount: ExactDecimal, _ tokens: Int64) -> String {
-        guard tokens > 0, let perMillion = try? amount.multiplied(by: ExactDecimal(1_000_000), dividedBy: ExactDecimal(Int(tokens)), rounding: .halfEven)
-        else { return "-" }
-        return per1M(perMillion)
+        blendedPerMillion(amount, tokens).map { per1M($0) } ?? "-"
+    }
+
+    func blendedPerMillion(_ amount: ExactDecimal, _ tokens: Int64) -> ExactDecimal? {
+        guard tokens > 0 else { return nil }
+        return try? amount.multiplied(by: ExactDecimal(1_000_000), dividedBy: ExactDecimal(Int(tokens)), rounding: .halfEven)
+    }
+
+    /// A price per 1M with the decimals of the card prices behind it (the
+    /// most any of `bands` states), and as many more as its exact value has,
+    /// up to 6: a card stating `55.5` quotes `55.5`, `0.550000` quotes
+    /// `0.550000`, a blend of tiers `0.552333`. Invoices show a card's prices
+    /// the same way (docs/invoice-formats.md).
+    struct StatedPerMillion {
+        let value: ExactDecimal
+        let places: Int
+
+        init(_ value: ExactDecimal, stating bands: [QuoteLine.Band]) {
+            self.value = value
+            let stated = bands.reduce(0) { max($0, $1.unitPrice.places) }
+            places = min(6, max(stated, value.decimalPlaces))
+        }
+
+        func text(places: Int? = nil) -> String {
+            Display.number(value, places: places ?? self.places, grouped: false)
+        }
     }
 
     /// "list + 10% off + own prices m output 2.00".
@@ -85,29 +109,43 @@ struct QuoteText {
         try lineTable(grouped: false).csv()
     }
 
-    /// One row per model and class, per model (`all`) and the total.
+    /// One row per model and class, per model (`all`) and the total. The
+    /// price per 1M keeps the decimals the card states; the table (`grouped`)
+    /// pads them with zeros to one number of places (the most any row shows,
+    /// at least the currency's minor units) so points line up, as an
+    /// invoice's text does; CSV shows each as stated.
     func lineTable(grouped: Bool) -> TabularOutput {
         func amount(_ value: ExactDecimal?) -> String { self.amount(value, grouped: grouped) }
         func tokens(_ n: Int64) -> String { self.tokens(n, grouped: grouped) }
+        let priceColumn = 4
         var rows: [[String]] = []
+        var prices: [Int: StatedPerMillion] = [:]
         for model in quote.models {
-            for line in quote.lines where line.model == model.model {
+            let lines = quote.lines.filter { $0.model == model.model }
+            for line in lines {
                 let market = line.market
+                prices[rows.count] = StatedPerMillion(line.effectivePerMillion, stating: line.bands)
                 rows.append([
-                    line.model, line.tokenClass.rawValue, tokens(line.tokens), amount(line.price.amount), per1M(line.effectivePerMillion),
+                    line.model, line.tokenClass.rawValue, tokens(line.tokens), amount(line.price.amount), "",
                     per1M(line.costPerMillion), amount(line.cost), amount(line.figures.margin), percent(line.figures),
                     market.map { "\(per1M($0.min)) / \(per1M($0.median)) / \(per1M($0.max)) (\($0.offers))" } ?? "no market data",
                     line.marketPosition?.rawValue ?? "-",
                 ])
             }
             let f = model.figures
-            rows.append([model.model, "all", tokens(model.tokens), amount(f.price), blended(f.price, model.tokens),
+            prices[rows.count] = blendedPerMillion(f.price, model.tokens).map { StatedPerMillion($0, stating: lines.flatMap(\.bands)) }
+            rows.append([model.model, "all", tokens(model.tokens), amount(f.price), "-",
                          f.cost.map { blended($0, model.tokens) } ?? "unknown", amount(f.cost), amount(f.margin), percent(f), "", ""])
         }
         let t = quote.total
         let allTokens = quote.models.reduce(Int64(0)) { $0 + $1.tokens }
-        rows.append(["total", "", tokens(allTokens), amount(t.price), blended(t.price, allTokens),
+        prices[rows.count] = blendedPerMillion(t.price, allTokens).map { StatedPerMillion($0, stating: quote.lines.flatMap(\.bands)) }
+        rows.append(["total", "", tokens(allTokens), amount(t.price), "-",
                      t.cost.map { blended($0, allTokens) } ?? "unknown", amount(t.cost), amount(t.margin), percent(t), "", ""])
+        let common = prices.values.reduce(quote.currency.minorUnits) { max($0, $1.places) }
+        for (row, price) in prices {
+            rows[row][priceColumn] = grouped ? Display.group(price.text(places: common)) : price.text()
+        }
         return TabularOutput(
             header: ["model", "class", "tokens", "monthly price", "per 1M", "cost per 1M", "cost", "margin", "margin %",
                      "market min / median / max per 1M (providers)", "position"],

@@ -92,7 +92,9 @@ struct UsageCommand: ParsableCommand {
         func run() throws {
             let month = try BillingMonth(parsing: period)
             guard let grouping = UsageStore.Grouping(rawValue: by) else { throw ValidationError("--by must be model, tag, day or site") }
-            let rows = try UsageStore(try DatabaseTarget().migratedConnection()).summary(customer: customer, month: month, by: grouping)
+            let db = try DatabaseTarget().migratedConnection()
+            _ = try KnownNames.customer(customer, in: db)
+            let rows = try UsageStore(db).summary(customer: customer, month: month, by: grouping)
             let total = rows.reduce(TokenCounts.zero) { $0 + $1.tokens }
             // Thousands separators for people only: CSV and JSON carry plain integers.
             func count(_ n: some BinaryInteger) -> String { format == .table ? Display.group(String(n)) : String(n) }
@@ -156,9 +158,7 @@ struct RateCommand: ParsableCommand {
     func run() throws {
         let month = try BillingMonth(parsing: period)
         let db = try DatabaseTarget().migratedConnection()
-        guard let customer = try CustomerStore(db).customer(id: self.customer) else {
-            throw ValidationError("no customer '\(self.customer)'")
-        }
+        let customer = try KnownNames.customer(self.customer, in: db)
         let book = PriceBook(cards: try RateCardStore(db).cards())
         let lines = try Rater(book: book).rate(usage: try UsageStore(db).hours(customer: customer.id, month: month),
                                               card: customer.card, currency: customer.currency)

@@ -49,8 +49,14 @@ public struct Money: Sendable, Hashable, CustomStringConvertible, Codable {
 
     /// `"1234.50 USD"` for a rounded amount; full precision otherwise.
     public var description: String {
-        let places = max(currency.minorUnits, amount.decimalPlaces)
-        return "\(amount.formatted(places: places)) \(currency.code)"
+        "\(exactText) \(currency.code)"
+    }
+
+    /// The amount with at least the currency's minor digits and every further
+    /// decimal it has (`1020.00`, JPY `1200`, a cost `12.3456789`): reads as
+    /// money, and loses nothing. What JSON documents write for amounts.
+    public var exactText: String {
+        amount.formatted(places: max(currency.minorUnits, amount.decimalPlaces))
     }
 
     /// The amount as text with exactly the currency's minor units. Rounds by

@@ -77,6 +77,8 @@ public struct CustomerStore {
             r.problem("id", id, "use letters, digits, '.', '_' or '-' (at most 64)")
         }
         let name = r.text("name")
+        // White space alone passes the table's check but names nobody on an invoice.
+        if let name, name.allSatisfy(\.isWhitespace) { r.problem("name", name, "only white space: give the customer's name") }
         let email = r.text("billing_email")
         if let email, email.range(of: #"^[^@\s]+@[^@\s]+\.[^@\s]+$"#, options: .regularExpression) == nil {
             r.problem("billing_email", email, "not an email address")
@@ -86,6 +88,7 @@ public struct CustomerStore {
             r.problem("country", country, "not an ISO 3166-1 alpha-2 code (two upper-case letters)")
         }
         let vat = r.optionalText("vat_id")
+        if let vat, vat.allSatisfy(\.isWhitespace) { r.problem("vat_id", vat, "only white space: leave it out when the customer has none") }
         let treatmentText = r.text("tax_treatment")
         let treatment = treatmentText.flatMap(Customer.TaxTreatment.init(rawValue:))
         if let treatmentText, treatment == nil {

@@ -36,6 +36,25 @@ struct CustomerTests {
         }
     }
 
+    /// A name or VAT id of white space alone passed the table's checks and
+    /// printed an invoice to nobody (or reverse-charged on a blank VAT id).
+    @Test func whiteSpaceAloneIsNoNameAndNoVATID() async throws {
+        try await withCards { pool, _ in
+            try await pool.withConnection { db in
+                let store = CustomerStore(db)
+                let fields = ["id": "blank", "name": "Blank", "billing_email": "ap@blank.de", "country": "DE", "tax_treatment": "standard", "currency": "USD"]
+                #expect { try store.add(fields.merging(["name": "   "]) { $1 }) } throws: {
+                    "\($0)".contains("customers add:1: name '   ': only white space")
+                }
+                #expect { try store.add(fields.merging(["vat_id": " ", "tax_treatment": "reverse_charge"]) { $1 }) } throws: {
+                    "\($0)".contains("customers add:1: vat_id ' ': only white space")
+                }
+                let written = try store.all()
+                #expect(written.isEmpty)
+            }
+        }
+    }
+
     @Test func badRowsAreAllReportedAndNothingIsWritten() async throws {
         try await withCards { pool, temp in
             try temp.write("bad.csv", """

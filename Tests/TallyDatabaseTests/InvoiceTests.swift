@@ -425,4 +425,115 @@ struct InvoiceTests {
             }
         }
     }
+
+    /// A grant, a void and a credit note need a reason that says something:
+    /// empty or white space is refused with a sentence naming `--reason`
+    /// (not the table's check), and nothing is written, no number taken.
+    @Test func reasonsThatSayNothingAreRefusedBeforeAnythingIsWritten() async throws {
+        try await withMonth { pool, _ in
+            try await pool.withConnection { db in
+                let day = { (text: String) in try CivilDate(parsing: text) }
+                let credits = CreditStore(db)
+                for reason in ["", "   ", "\t \n"] {
+                    #expect {
+                        try credits.grant(customer: "acme", amount: Money(ExactDecimal(1), .usd), expiresOn: try day("2027-01-31"), reason: reason,
+                                          grantedOn: try day("2026-11-01"))
+                    } throws: {
+                        InvoiceError.Code.invalidInput ~= $0 && "\($0)".hasPrefix("--reason \"\(reason)\": a grant needs a reason")
+                    }
+                }
+                #expect(try db.scalar("SELECT count(*) FROM credit_grants", as: Int.self) == 0)
+                let store = InvoiceStore(db)
+                try store.finalize(period: Self.november, issuer: Self.issuer, issueDate: try day("2026-12-01"))
+                for reason in ["", "  "] {
+                    #expect { try store.void(number: "INV-2026-000001", reason: reason, on: try day("2026-12-02")) } throws: {
+                        InvoiceError.Code.invalidInput ~= $0 && "\($0)".contains("a void needs a reason")
+                    }
+                    #expect { try store.creditNote(number: "INV-2026-000001", lines: [1: nil], reason: reason, on: try day("2026-12-02")) } throws: {
+                        InvoiceError.Code.invalidInput ~= $0 && "\($0)".contains("a credit note needs a reason")
+                    }
+                }
+                #expect(try db.scalar("SELECT count(*) FROM credit_notes", as: Int.self) == 0)
+                #expect(try store.invoice(named: "INV-2026-000001").status == .finalized)
+                // A reason with words still works, and takes the first credit note number.
+                #expect(try store.void(number: "INV-2026-000001", reason: "wrong entity", on: try day("2026-12-02")).number == "CN-2026-000001")
+            }
+        }
+    }
+
+    /// The ledger as of a day shows only what happened on or before it: a
+    /// grant made later is not there yet, nor is its balance.
+    @Test func theLedgerAsOfADayLeavesOutWhatCameAfter() async throws {
+        try await withMonth { pool, _ in
+            try await pool.withConnection { db in
+                let day = { (text: String) in try CivilDate(parsing: text) }
+                let credits = CreditStore(db)
+                try credits.grant(customer: "acme", amount: Money(ExactDecimal(5), .usd), expiresOn: try day("2027-03-31"), reason: "first",
+                                  grantedOn: try day("2026-11-01"))
+                try credits.grant(customer: "acme", amount: Money(ExactDecimal(7), .usd), expiresOn: try day("2027-03-31"), reason: "later",
+                                  grantedOn: try day("2026-12-20"))
+                try InvoiceRun(db, issuer: Self.issuer).run(period: Self.november)
+                try InvoiceStore(db).finalize(period: Self.november, issuer: Self.issuer, issueDate: try day("2026-12-05"))
+                func ledger(_ asOf: String) throws -> [String] {
+                    try credits.ledger(customer: "acme", asOf: try day(asOf)).map { "\($0.date) \($0.kind.rawValue) \($0.amount.amount) = \($0.balance.amount)" }
+                }
+                #expect(try ledger("2026-11-15") == ["2026-11-01 grant 5 = 5"])
+                #expect(try ledger("2026-12-05") == ["2026-11-01 grant 5 = 5", "2026-12-05 consumed -4.15 = 0.85"])
+                #expect(try ledger("2026-12-20") == ["2026-11-01 grant 5 = 5", "2026-12-05 consumed -4.15 = 0.85", "2026-12-20 grant 7 = 7.85"])
+            }
+        }
+    }
+
+    /// The numbering counters are as protected as the documents: no DELETE,
+    /// no TRUNCATE, no UPDATE that lowers a counter or its last issue date or
+    /// moves it to another issuer, kind or year (migration 0011); numbering
+    /// goes on gapless afterwards.
+    @Test func numberingCountersCannotBeDeletedOrLowered() async throws {
+        try await withMonth { pool, _ in
+            try await pool.withConnection { db in
+                let day = { (text: String) in try CivilDate(parsing: text) }
+                let store = InvoiceStore(db)
+                #expect(try store.finalize(period: Self.november, customer: "acme", issuer: Self.issuer, issueDate: try day("2026-12-01")) == ["INV-2026-000001"])
+                let counters: SQL = "SELECT string_agg(issuer || ' ' || kind || ' ' || year || ' ' || last_number || ' ' || last_issue_date, '; ') FROM document_sequences"
+                let before = try db.scalar(counters, as: String.self)
+                for sql: SQL in [
+                    "DELETE FROM document_sequences",
+                    "TRUNCATE document_sequences",
+                    "UPDATE document_sequences SET last_number = last_number - 1",
+                    "UPDATE document_sequences SET last_issue_date = last_issue_date - 1",
+                    "UPDATE document_sequences SET last_issue_date = NULL",
+                    "UPDATE document_sequences SET issuer = 'other'",
+                    "UPDATE document_sequences SET kind = 'CN'",
+                    "UPDATE document_sequences SET year = year + 1",
+                ] {
+                    #expect("\(sql)", performing: { try db.execute(sql) }, throws: { SQLState.objectNotInPrerequisiteState ~= $0 })
+                }
+                #expect(try db.scalar(counters, as: String.self) == before)
+                #expect(try store.finalize(period: Self.november, customer: "berlin", issuer: Self.issuer, issueDate: try day("2026-12-01")) == ["INV-2026-000002"])
+            }
+        }
+    }
+
+    /// The missing tax rate names where tax rates live: files in rates/tax/.
+    @Test func aMissingTaxRateNamesTheTaxFolder() async throws {
+        try await withMonth { pool, temp in
+            try await pool.withConnection { db in
+                _ = try CustomerStore(db).add([
+                    "id": "london", "name": "London Ltd", "billing_email": "ap@london.co.uk", "country": "GB", "tax_treatment": "standard",
+                    "currency": "USD", "card": "usd",
+                ])
+                try temp.write("gb.ndjson", Self.event("l1", "london", "2026-11-04T00:00:00Z", input: 1_000_000))
+                _ = try UsageIngester(db).ingest(path: temp.path("gb.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
+                do {
+                    try InvoiceRun(db, issuer: Self.issuer).run(period: Self.november)
+                    Issue.record("the run should have refused")
+                } catch let gaps as InvoiceRun.Gaps {
+                    #expect(gaps.problems.contains {
+                        $0.contains("london: no tax rate for country GB on 2026-11-30") && $0.contains("rates/tax/ (e.g. rates/tax/standard-rates.yaml)")
+                            && !$0.contains("rates/tax.yaml")
+                    }, "\(gaps.problems)")
+                }
+            }
+        }
+    }
 }

@@ -256,6 +256,14 @@ struct QuoteStoreTests {
                     QuoteError.Code.refused ~= $0 && "\($0)".contains("\(temp.path("elsewhere")) has no card 'list'") && "\($0)".contains("--rates")
                 }
                 #expect(!FileManager.default.fileExists(atPath: temp.path("elsewhere/custom")), "nothing written there")
+                // A folder that does not exist is said to be missing (bad input), not to lack the card.
+                #expect { try QuoteAcceptance(db, ratesDirectory: temp.path("nonexistent")).accept(id: quote.id!, customer: "acme", now: now) } throws: {
+                    QuoteError.Code.invalidInput ~= $0 && "\($0)".contains("\(temp.path("nonexistent")) does not exist") && !"\($0)".contains("has no card")
+                }
+                #expect { try QuoteAcceptance(db, ratesDirectory: temp.path("tax.yaml")).accept(id: quote.id!, customer: "acme", now: now) } throws: {
+                    QuoteError.Code.invalidInput ~= $0 && "\($0)".contains("is not a folder")
+                }
+                #expect(!FileManager.default.fileExists(atPath: temp.path("nonexistent")), "nothing created")
                 #expect(!FileManager.default.fileExists(atPath: temp.path("rates/custom/acme.yaml")), "nothing written")
                 #expect(try CustomerStore(db).customer(id: "acme")?.card == "list")
                 // The prospect's quote, accepted in time for acme: next whole hour.

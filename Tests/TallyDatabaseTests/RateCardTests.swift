@@ -45,6 +45,24 @@ struct RateCardFileTests {
         #expect(prices[.output]?.bands.map(\.upTo) == [1_000_000, nil])
     }
 
+    /// An empty folder (a wrong TALLY_RATES) checked and loaded nothing with
+    /// no word; so did a folder holding only tax rates. Both are a problem
+    /// naming the folder, and a folder with a card still reads.
+    @Test func aFolderWithoutCardsIsAProblemNamingIt() throws {
+        let temp = try TemporaryFiles([
+            "empty/notes.txt": "no card\n", "only-tax/tax/standard-rates.yaml": "tax_rates: []\n", "cards/public.yaml": Self.good,
+        ])
+        defer { temp.remove() }
+        for folder in ["empty", "only-tax"] {
+            let (cards, problems) = RateCardFile.parseAll(path: temp.path(folder))
+            #expect(cards.isEmpty)
+            #expect(problems.map(\.description) == [
+                "\(temp.path(folder)): no rate card found in this folder (no *.yaml or *.yml file outside tax/): give the rate card folder",
+            ])
+        }
+        #expect(RateCardFile.parseAll(path: temp.path("cards")).problems.isEmpty)
+    }
+
     /// A NUL in a model name passed `rates check` (and failed in PostgreSQL
     /// on load); names are printable text without spaces around them.
     @Test func namesMustBePrintable() throws {

@@ -61,6 +61,7 @@ public struct CreditNote: Hashable, Sendable {
         for invoice: Invoice, number: String, issueDate: CivilDate, reason: String, credited: [Int: Money]?,
         alreadyCredited: [Int: Money] = [:]
     ) throws -> CreditNote {
+        try DocumentReason.check(reason, for: credited == nil ? "a void" : "a credit note", shownOn: "on the credit note")
         guard let invoiceNumber = invoice.number, invoice.status == .finalized || invoice.status == .paid else {
             throw InvoiceError(.state, "\(invoice.name) is \(invoice.status.rawValue): only a finalized invoice can be credited")
         }

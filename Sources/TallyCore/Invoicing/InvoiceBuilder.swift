@@ -62,7 +62,10 @@ public enum InvoiceBuilder {
             return try InvoiceTax(category: .reverseCharge, name: "VAT", percent: .zero, base: base)
         case .standard:
             guard let rate else {
-                throw InvoiceError(.tax, "\(customer.id): no tax rate for country \(customer.country) on \(taxDate(period)) in rates/tax.yaml")
+                throw InvoiceError(.tax, """
+                    \(customer.id): no tax rate for country \(customer.country) on \(taxDate(period)) among the loaded tax rates: \
+                    add one to a file in rates/tax/ (e.g. rates/tax/standard-rates.yaml) and load it with tally rates load
+                    """)
             }
             return try InvoiceTax(category: rate.percent.isZero ? .outsideScope : .standard, name: rate.name, percent: rate.percent, base: base)
         }

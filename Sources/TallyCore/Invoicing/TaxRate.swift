@@ -1,5 +1,5 @@
 /// A country's standard VAT / GST / sales-tax rate from a date on
-/// (`rates/tax.yaml`).
+/// (`rates/tax/*.yaml`, e.g. `rates/tax/standard-rates.yaml`).
 public struct TaxRate: Hashable, Sendable {
     /// ISO 3166-1 alpha-2.
     public let country: String

@@ -13,6 +13,7 @@ public struct CreditStore {
     /// Records a grant; returns it with its id.
     @discardableResult
     public func grant(customer: String, amount: Money, expiresOn: CivilDate, reason: String, grantedOn: CivilDate) throws -> CreditGrant {
+        try DocumentReason.check(reason, for: "a grant", shownOn: "on invoices and in the credit ledger")
         guard amount.amount > .zero, amount.isRoundedToMinorUnits else {
             throw InvoiceError(.credit, "a grant is a positive amount in whole \(amount.currency) minor units, not \(amount)")
         }
@@ -84,7 +85,8 @@ public struct CreditStore {
 
     /// The ledger as of `asOf`: grants, consumption per invoice (drafts
     /// labelled as such; void invoices give their credits back), what expired
-    /// unused, and the running balance, in date order.
+    /// unused, and the running balance, in date order; only what is dated on
+    /// or before `asOf`.
     public func ledger(customer: String, asOf: CivilDate) throws -> [LedgerEntry] {
         struct Event {
             let date: CivilDate
@@ -132,7 +134,8 @@ public struct CreditStore {
                                 currency: grant.currency, note: "unused at expiry, forfeited"))
         }
         var balances: [Currency: ExactDecimal] = [:]
-        return try events.sorted { ($0.date, $0.order, $0.grant) < ($1.date, $1.order, $1.grant) }.map { event in
+        // As of `asOf`: what happened after it (a later grant, a later invoice's consumption) is not there yet.
+        return try events.filter { $0.date <= asOf }.sorted { ($0.date, $0.order, $0.grant) < ($1.date, $1.order, $1.grant) }.map { event in
             let balance = try (balances[event.currency] ?? .zero) + event.amount
             balances[event.currency] = balance
             return LedgerEntry(date: event.date, kind: event.kind, grantID: Self.name(event.grant), amount: Money(event.amount, event.currency),

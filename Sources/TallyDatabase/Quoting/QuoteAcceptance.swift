@@ -87,6 +87,13 @@ public struct QuoteAcceptance {
         }
         // The written card names its base; in a folder without the base's file it
         // could never be checked or loaded again (tally rates load <folder>).
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: ratesDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw QuoteError(.invalidInput, """
+                the rates folder \(ratesDirectory) \(FileManager.default.fileExists(atPath: ratesDirectory) ? "is not a folder" : "does not exist"): \
+                give the rate card folder that holds the quote's base card '\(terms.baseCard)' with --rates (default: TALLY_RATES, else <project>/rates)
+                """)
+        }
         guard RateCardFile.parseAll(path: ratesDirectory).cards.contains(where: { $0.card.id == terms.baseCard }) else {
             throw QuoteError(.refused, """
                 \(ratesDirectory) has no card '\(terms.baseCard)' (the quote's base): a custom card written there would not load; \

@@ -78,7 +78,8 @@ public enum RateCardFile {
 
     /// Parses every `*.yaml` / `*.yml` file under `path` (a file or folder),
     /// then checks what spans files: duplicate card ids, unknown bases,
-    /// currencies that differ from the base's.
+    /// currencies that differ from the base's. A folder without any card file
+    /// is a problem, not an empty set of cards.
     public static func parseAll(path: String) -> (cards: [Parsed], problems: [ImportProblem]) {
         var files: [String] = []
         var isDirectory: ObjCBool = false
@@ -90,6 +91,10 @@ public enum RateCardFile {
             // rates/tax/ holds tax rates, not cards (TaxRateFile).
             files = names.filter { ($0.hasSuffix(".yaml") || $0.hasSuffix(".yml")) && !$0.hasPrefix("tax/") }.sorted()
                 .map { (path as NSString).appendingPathComponent($0) }
+            // An empty folder (a wrong TALLY_RATES, a typo) would otherwise check and load nothing, silently.
+            guard !files.isEmpty else {
+                return ([], [ImportProblem(file: path, line: nil, "no rate card found in this folder (no *.yaml or *.yml file outside tax/): give the rate card folder")])
+            }
         } else {
             files = [path]
         }

@@ -9,7 +9,7 @@ enum InvoiceFormat {
     /// `12.50`, JPY `1200`: the currency's minor units exactly (more only if
     /// the amount really has more, which a verified invoice never does).
     static func amount(_ money: Money) -> String {
-        money.amount.formatted(places: max(money.currency.minorUnits, money.amount.decimalPlaces))
+        money.exactText
     }
 
     /// `1,234.50`: ``amount(_:)`` with thousands separators, for people.
