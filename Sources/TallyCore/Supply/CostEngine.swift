@@ -7,13 +7,16 @@
 ///   exactly (3 s is 0.000833… GPU-hours: rounded per purchase and hour, sums
 ///   drifted by 10⁻¹⁸ units and a half-cent figure printed a cent low);
 /// - cost `K` = Σ (GPUs × price × seconds / 3600 + upfront × seconds / term),
-///   in the site currency, converted at the FX rate of `h`'s day.
+///   in the site currency, converted at the FX rate of `h`'s day; kept as
+///   `K × 3600` (price × GPU-seconds, exact) and divided by 3600 once per
+///   pool, since partial hours divided one by one drifted (1,602 GPU-seconds
+///   at 1.00 cost 0.444999999999999956 instead of 0.445).
 ///
 /// Hours with equal `C` and `K` form slots (see ``CapacityPlan``). In a slot,
 /// a model that used `U` GPU-hours costs `U × K / C` (its used cost, one
-/// rounding at 10⁻¹⁸, so a fully used pool costs exactly `K`), and the idle
-/// cost is what is left of the slot's cost, exactly: used + idle = purchase
-/// cost to the last unit.
+/// rounding toward zero at 10⁻¹⁸, so used costs never exceed what the pool
+/// cost), and the idle cost is what is left of the pool's cost, exactly:
+/// used + idle = purchase cost to the last unit.
 ///
 /// Over the period, each pool's idle cost is shared among the usage in that
 /// pool in proportion to used GPU-hours (fully loaded cost), with an exact
