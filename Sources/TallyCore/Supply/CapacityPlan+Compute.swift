@@ -38,11 +38,10 @@ extension CapacityPlan {
             guard period.hourStart(slot.startHour) == u.slotStart else {
                 throw CostError(.unknownPool, "usage of \(u.pool) is summed from \(u.slotStart), which is not the start of a slot")
             }
-            // U × K / C = U × (K × 3600) / GPU-seconds, one rounding, toward
-            // zero: the used costs of a pool never add up to more than it costs.
+            // U × K / C = U × (K × 3600) / GPU-seconds, one rounding.
             let usedCost = slot.capacityGPUSeconds > 0
                 ? try u.gpuHours.multiplied(
-                    by: slot.hourCostTimes3600, dividedBy: ExactDecimal(Int(slot.capacityGPUSeconds)), rounding: .towardZero)
+                    by: slot.hourCostTimes3600, dividedBy: ExactDecimal(Int(slot.capacityGPUSeconds)), rounding: .halfEven)
                 : .zero
             slotUsed[s] = try slotUsed[s] + u.gpuHours
             slotUsedCost[s] = try slotUsedCost[s] + usedCost
@@ -103,7 +102,7 @@ extension CapacityPlan {
             guard !days.isEmpty else { continue }
             let purchase = try purchaseCostTimes3600[p].divided(by: CostEngine.secondsPerHour, rounding: .halfEven)
             poolIdle[p] = try purchase - poolUsedCost[p]
-            // Exact idle of a day, × 3600; never below 0 (used costs round toward zero).
+            // Exact idle of a day, × 3600. Below 0 only by rounding, in a day used in full.
             let dayIdle = try days.map { try max(.zero, dayCostTimes3600[$0] - dense[$0].usedCost * CostEngine.secondsPerHour) }
             let shares = poolIdle[p].isZero
                 ? days.map { _ in ExactDecimal.zero }

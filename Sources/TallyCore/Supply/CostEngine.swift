@@ -14,9 +14,8 @@
 ///
 /// Hours with equal `C` and `K` form slots (see ``CapacityPlan``). In a slot,
 /// a model that used `U` GPU-hours costs `U × K / C` (its used cost, one
-/// rounding toward zero at 10⁻¹⁸, so used costs never exceed what the pool
-/// cost), and the idle cost is what is left of the pool's cost, exactly:
-/// used + idle = purchase cost to the last unit.
+/// rounding at 10⁻¹⁸), and the idle cost is what is left of the pool's cost,
+/// exactly: used + idle = purchase cost to the last unit.
 ///
 /// Over the period, each pool's idle cost is shared among the usage in that
 /// pool in proportion to used GPU-hours (fully loaded cost), with an exact
