@@ -104,19 +104,35 @@ struct CostEnginePropertyTests {
     /// Capacity and spot GPU-hours equal the exact rational value, Σ GPUs ×
     /// active seconds ÷ 3600 (computed here in integers), rounded once at
     /// 10⁻¹⁸: per pool, per day and in total, whatever the odd second
-    /// boundaries of the purchases.
+    /// boundaries of the purchases. So does each pool's purchase cost,
+    /// Σ GPUs × price × seconds × FX rate of the day ÷ 3600 (prices and rates
+    /// have 6 decimals here: integers in millionths); the upfront fees are
+    /// left out of this fleet (their exact value has each term as its own
+    /// denominator; a hand-computed test covers them).
     @Test(arguments: 1...30)
     func capacityAndSpotGPUHoursAreExact(seed: Int) throws {
         let fleet = try Self.fleet(seed: UInt64(seed) + 500)
+        let purchases = fleet.purchases.map {
+            CapacityPurchase(id: $0.id, kind: $0.kind, pool: $0.pool, gpuCount: $0.gpuCount, start: $0.start, end: $0.end,
+                             pricePerGPUHour: $0.pricePerGPUHour, preemptedAt: $0.preemptedAt)
+        }
         let ledger = try CostEngine(period: fleet.period, sites: fleet.sites, fx: fleet.fx)
-            .compute(purchases: fleet.purchases, allocations: [])
+            .compute(purchases: purchases, allocations: [])
         func hours(_ seconds: Int64) throws -> ExactDecimal {
             try ExactDecimal(Int(seconds)).divided(by: ExactDecimal(3600), rounding: .halfEven)
+        }
+        func millionths(_ value: ExactDecimal) throws -> Int128 {
+            let (q, r) = value.units.quotientAndRemainder(dividingBy: 1_000_000_000_000)
+            try #require(r == 0, "\(value) has at most 6 decimals")
+            return q
         }
         var capacity: [String: Int64] = [:]
         var spot: [String: Int64] = [:]
         var days: [String: Int64] = [:]
-        for purchase in fleet.purchases {
+        // Σ GPUs × price × seconds × rate, in 10⁻¹² (price and rate in millionths).
+        var cost: [String: Int128] = [:]
+        let currencies = Dictionary(uniqueKeysWithValues: fleet.sites.map { ($0.id, $0.currency) })
+        for purchase in purchases {
             let key = purchase.pool.description
             let seconds = Int64(purchase.gpuCount) * purchase.activeSeconds(from: fleet.period.from, to: fleet.period.to)
             capacity[key, default: 0] += seconds
@@ -124,13 +140,22 @@ struct CostEnginePropertyTests {
             for day in 0..<(fleet.period.hourCount / 24) {
                 let from = fleet.period.from.adding(microseconds: Int64(day) * UTCTimestamp.microsecondsPerDay)
                 let to = from.adding(microseconds: UTCTimestamp.microsecondsPerDay)
-                days[from.date.description, default: 0] += Int64(purchase.gpuCount) * purchase.activeSeconds(from: from, to: to)
+                let daySeconds = Int64(purchase.gpuCount) * purchase.activeSeconds(from: from, to: to)
+                days[from.date.description, default: 0] += daySeconds
+                let rate = try fleet.fx.rate(currencies[purchase.pool.site]!, on: from.date)
+                cost[key, default: 0] += Int128(daySeconds) * (try millionths(purchase.pricePerGPUHour)) * (try millionths(rate))
             }
+        }
+        /// `numerator × 10⁻¹² ÷ 3600` as 10⁻¹⁸ units, rounded once, half even.
+        func exactCost(_ numerator: Int128) -> ExactDecimal {
+            let (q, r) = (numerator * 1_000_000).quotientAndRemainder(dividingBy: 3600)
+            return ExactDecimal(units: 2 * r > 3600 || (2 * r == 3600 && q & 1 == 1) ? q + 1 : q)
         }
         let byPool = try CostReport(ledger: ledger, by: .pool)
         for row in byPool.rows {
             #expect(row.capacityGPUHours == (try hours(capacity[row.key] ?? 0)), "\(row.key)")
             #expect(row.spotGPUHours == (try hours(spot[row.key] ?? 0)), "\(row.key)")
+            #expect(row.purchaseCost == exactCost(cost[row.key] ?? 0), "\(row.key)")
         }
         for row in try CostReport(ledger: ledger, by: .day).rows {
             #expect(row.capacityGPUHours == (try hours(days[row.key] ?? 0)), "\(row.key)")

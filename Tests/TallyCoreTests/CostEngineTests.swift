@@ -56,6 +56,39 @@ struct CostEngineTests {
         #expect(report.totals.strandedCost == 0)
     }
 
+    @Test func anUpfrontFeeOverAnOddTermAddsUpToTheFee() throws {
+        // A 3-hour term from 00:00:07: 3,593 s + 3,600 s + 3,600 s + 7 s. Each
+        // hour's part (1,000 × seconds / 10,800) is inexact; together they are
+        // the fee, exactly: multiplied before dividing, divided once.
+        let contract = Self.reserved("r1", gpus: 1, price: "0", from: Self.t("2026-11-01T00:00:07Z"),
+                                     to: Self.t("2026-11-01T03:00:07Z"), upfront: "1000")
+        let report = try run([contract], [], by: .pool)
+        #expect(report.totals.purchaseCost == 1000)
+        #expect(report.totals.strandedCost == 1000)
+        // In euros too: the fee converts at the exact rate, 1,000 × 1.10.
+        let eur = Self.reserved("r2", Self.h100de, gpus: 1, price: "0", from: Self.t("2026-11-01T00:00:07Z"),
+                                to: Self.t("2026-11-01T03:00:07Z"), upfront: "1000")
+        #expect(try run([eur], [], by: .pool).totals.purchaseCost == 1100)
+    }
+
+    @Test func partialHoursInEurosCostTheirExactValue() throws {
+        // 3 × (1 GPU × 3 s) at 1.50 EUR and the FX rate 1.10: 9 GPU-s × 1.65 / 3600
+        // = 0.004125 USD exactly (each 3 s part alone is 0.001375; summed from
+        // per-hour roundings of inexact thirds it drifted).
+        let buys = (0..<3).map { h in
+            CapacityPurchase(
+                id: "s\(h)", kind: .spot, pool: Self.h100de, gpuCount: 1,
+                start: Self.nov1.adding(microseconds: Int64(h) * UTCTimestamp.microsecondsPerHour),
+                end: Self.nov1.adding(microseconds: Int64(h) * UTCTimestamp.microsecondsPerHour + 3 * UTCTimestamp.microsecondsPerSecond),
+                pricePerGPUHour: Self.d("1.50"))
+        } + [CapacityPurchase(id: "s9", kind: .spot, pool: Self.h100de, gpuCount: 7, start: Self.t("2026-11-01T05:00:00Z"),
+                              end: Self.t("2026-11-01T05:00:01Z"), pricePerGPUHour: Self.d("0.30"))]
+        let report = try run(buys, [], by: .pool)
+        // 9 × 1.65 + 7 × 0.33 = 17.16 (×3600) → 0.004766666… rounded once.
+        #expect(report.totals.purchaseCost == (try Self.d("17.16").divided(by: 3600, rounding: .halfEven)))
+        #expect(try run(Array(buys.prefix(3)), [], by: .pool).totals.purchaseCost == Self.d("0.004125"))
+    }
+
     @Test func contractStartingMidMonthCostsOnlyFromItsStart() throws {
         let report = try run([Self.reserved("r1", gpus: 10, price: "2", from: Self.t("2026-11-01T12:00:00Z"))], [], by: .pool)
         #expect(report.totals.capacityGPUHours == 120)

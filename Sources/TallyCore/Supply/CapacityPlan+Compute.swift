@@ -38,10 +38,10 @@ extension CapacityPlan {
             guard period.hourStart(slot.startHour) == u.slotStart else {
                 throw CostError(.unknownPool, "usage of \(u.pool) is summed from \(u.slotStart), which is not the start of a slot")
             }
-            // U × K / C with C in GPU-seconds: (U × 3600) × K / seconds, one rounding.
+            // U × K / C = U × (K × 3600) / GPU-seconds, one rounding.
             let usedCost = slot.capacityGPUSeconds > 0
-                ? try (u.gpuHours * CostEngine.secondsPerHour).multiplied(
-                    by: slot.costPerHour, dividedBy: ExactDecimal(Int(slot.capacityGPUSeconds)), rounding: .halfEven)
+                ? try u.gpuHours.multiplied(
+                    by: slot.hourCostTimes3600, dividedBy: ExactDecimal(Int(slot.capacityGPUSeconds)), rounding: .halfEven)
                 : .zero
             slotUsed[s] = try slotUsed[s] + u.gpuHours
             slotUsedCost[s] = try slotUsedCost[s] + usedCost
@@ -78,22 +78,39 @@ extension CapacityPlan {
         let dayCount = period.dayNumber(ofHour: period.hourCount - 1) - firstDay + 1
         var dense = [CostLedger.PoolDayFigures](repeating: .init(), count: pools.count * dayCount)
         var present = [Bool](repeating: false, count: pools.count * dayCount)
+        var dayCostTimes3600 = [ExactDecimal](repeating: .zero, count: pools.count * dayCount)
         var poolIdle = [ExactDecimal](repeating: .zero, count: pools.count)
         var poolUsed = [ExactDecimal](repeating: .zero, count: pools.count)
+        var poolUsedCost = [ExactDecimal](repeating: .zero, count: pools.count)
         for (s, slot) in slots.enumerated() {
-            let n = ExactDecimal(slot.hours)
             let d = slot.pool * dayCount + period.dayNumber(ofHour: slot.startHour) - firstDay
             present[d] = true
-            let purchase = try slot.costPerHour * n
-            let idle = try purchase - slotUsedCost[s]
+            dayCostTimes3600[d] = try dayCostTimes3600[d] + slot.hourCostTimes3600 * ExactDecimal(slot.hours)
             dense[d].capacityGPUSeconds += slot.capacityGPUSeconds * Int64(slot.hours)
             dense[d].spotGPUSeconds += slot.spotGPUSeconds * Int64(slot.hours)
             dense[d].usedGPUHours = try dense[d].usedGPUHours + slotUsed[s]
-            dense[d].purchaseCost = try dense[d].purchaseCost + purchase
             dense[d].usedCost = try dense[d].usedCost + slotUsedCost[s]
-            dense[d].idleCost = try dense[d].idleCost + idle
-            poolIdle[slot.pool] = try poolIdle[slot.pool] + idle
             poolUsed[slot.pool] = try poolUsed[slot.pool] + slotUsed[s]
+            poolUsedCost[slot.pool] = try poolUsedCost[slot.pool] + slotUsedCost[s]
+        }
+        // A pool's purchase cost is its exact numerator ÷ 3600, rounded once;
+        // its idle cost (what use left of it) is split over its days by their
+        // exact idle, so each day's figure is within 10⁻¹⁸ units of its own
+        // and the days add up to the pool exactly.
+        for p in pools.indices {
+            let days = ((p * dayCount)..<((p + 1) * dayCount)).filter { present[$0] }
+            guard !days.isEmpty else { continue }
+            let purchase = try purchaseCostTimes3600[p].divided(by: CostEngine.secondsPerHour, rounding: .halfEven)
+            poolIdle[p] = try purchase - poolUsedCost[p]
+            // Exact idle of a day, × 3600. Below 0 only by rounding, in a day used in full.
+            let dayIdle = try days.map { try max(.zero, dayCostTimes3600[$0] - dense[$0].usedCost * CostEngine.secondsPerHour) }
+            let shares = poolIdle[p].isZero
+                ? days.map { _ in ExactDecimal.zero }
+                : try poolIdle[p].distributed(proportionalTo: try dayIdle.sum() > .zero ? dayIdle : days.map { dayCostTimes3600[$0] })
+            for (d, share) in zip(days, shares) {
+                dense[d].idleCost = share
+                dense[d].purchaseCost = try dense[d].usedCost + share
+            }
         }
         // A pool nobody used in the period: all its idle cost is stranded.
         for p in pools.indices where poolUsed[p].isZero {

@@ -17,7 +17,10 @@ public struct CapacityPlan: Sendable {
         public let capacityGPUSeconds: Int64
         /// The part of it from spot and on-demand purchases.
         public let spotGPUSeconds: Int64
-        public let costPerHour: ExactDecimal
+        /// Cost of each hour of the slot times 3600 (Σ price × GPU-seconds,
+        /// plus the upfront fee's part), in the reporting currency: exact, so
+        /// partial hours add up without drift; divided when a figure is read.
+        public let hourCostTimes3600: ExactDecimal
 
         public var hours: Int { endHour - startHour }
         /// GPUs available in each hour (GPU-hours per hour).
@@ -38,6 +41,10 @@ public struct CapacityPlan: Sendable {
     let poolIndex: [Pool: Int]
     /// For each pool, the slot index of each hour (dense: pool × hours).
     let slotOfHour: [Int32]
+    /// For each pool, its purchase cost over the period times 3600: the
+    /// exact Σ price × GPU-seconds (FX converted) plus each contract's upfront
+    /// part, rounded once per contract. Divided by 3600 once, in ``compute(usage:hourlyTotals:)``.
+    let purchaseCostTimes3600: [ExactDecimal]
 
     /// Slots that do not cover a whole day: their hours need mapping to the
     /// slot start (whole-day slots start at midnight UTC).
