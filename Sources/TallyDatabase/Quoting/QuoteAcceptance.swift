@@ -71,7 +71,7 @@ public struct QuoteAcceptance {
         guard customer.currency == terms.currency else {
             throw QuoteError(.refused, "quote \(id) is in \(terms.currency); customer '\(customerID)' is billed in \(customer.currency)")
         }
-        let start = effective ?? now.startOfHour.adding(microseconds: UTCTimestamp.microsecondsPerHour)
+        let start = effective ?? TallyClock.fixed(at: now).nextWholeHour
         guard start.startOfHour == start else { throw QuoteError(.invalidInput, "effective from \(start): must be a whole UTC hour") }
         // A version back-dated before now would reprice usage that already happened.
         guard start >= now.startOfHour else {
