@@ -45,10 +45,12 @@ let package = Package(
         .target(name: "TallyTesting", dependencies: ["TallyDatabase", "TallyPostgres", "TallyCore"], swiftSettings: strict),
         // Realistic, reproducible demo and benchmark data.
         .target(name: "TallyDemo", dependencies: ["TallyCore"], swiftSettings: strict),
+        // Report and document renderers shared by the CLI and the server (JSON, CSV, tables).
+        .target(name: "TallyPresentation", dependencies: ["TallyCore", "TallyDatabase", .product(name: "CSV", package: "CSV.swift")], swiftSettings: strict),
         .executableTarget(
             name: "TallyCLI",
             dependencies: [
-                "TallyCore", "TallyPostgres", "TallyDatabase", "TallyDemo",
+                "TallyCore", "TallyPostgres", "TallyDatabase", "TallyDemo", "TallyPresentation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CSV", package: "CSV.swift"),
             ],

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TallyCore
 import TallyDatabase
+import TallyPresentation
 
 struct CostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,9 +66,7 @@ struct CostCommand: ParsableCommand {
         case .csv:
             print(try CostReportRendering(report: report, grouped: false).tabular().csv(), terminator: "")
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(CostReportJSON(report)), as: UTF8.self))
+            print(try CostReportJSON(report).json())
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TallyCore
 import TallyDatabase
+import TallyPresentation
 
 struct CreditsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +29,7 @@ struct CreditsCommand: ParsableCommand {
             let db = try DatabaseTarget().migratedConnection()
             let grant = try CreditStore(db).grant(
                 customer: customer, amount: money, expiresOn: try CivilDate(parsing: expires), reason: reason,
-                grantedOn: try dayOrToday(date))
+                grantedOn: try dayOrToday(date), audit: .commandLine)
             print("\(grant.id): \(grant.amount) for \(customer), expires \(grant.expiresOn)")
         }
     }
@@ -43,14 +44,7 @@ struct CreditsCommand: ParsableCommand {
             let db = try DatabaseTarget().migratedConnection()
             _ = try KnownNames.customer(customer, in: db)
             let entries = try CreditStore(db).ledger(customer: customer, asOf: try dayOrToday(asOf))
-            let grouped = format == .table
-            let rows = entries.map { e in
-                [e.date.description, e.kind.rawValue, e.grantID, Display.amount(e.amount.amount, e.amount.currency, grouped: grouped),
-                 Display.amount(e.balance.amount, e.balance.currency, grouped: grouped), e.amount.currency.code, e.note]
-            }
-            let output = TabularOutput(header: ["date", "entry", "grant", "amount", "balance", "currency", "note"], rows: rows,
-                                       textColumns: [0, 1, 2, 5, 6])
-            try output.print(format, keys: ["date", "entry", "grant", "amount", "balance", "currency", "note"])
+            try CreditLedgerPresentation.table(entries, grouped: format == .table).print(format, keys: CreditLedgerPresentation.jsonKeys)
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import TallyCore
 import TallyDatabase
+import TallyPresentation
 
 struct CustomersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,7 @@ struct CustomersCommand: ParsableCommand {
 
         func run() throws {
             let issuer = try InvoiceCommand.issuer()
-            let s = try CustomerStore(try DatabaseTarget().migratedConnection(), issuerCountry: issuer.country).importFile(file)
+            let s = try CustomerStore(try DatabaseTarget().migratedConnection(), issuerCountry: issuer.country).importFile(file, audit: .commandLine)
             print("\(s.inserted) new, \(s.updated) changed, \(s.unchanged) unchanged")
         }
     }
@@ -45,7 +46,7 @@ struct CustomersCommand: ParsableCommand {
             let s = try CustomerStore(try DatabaseTarget().migratedConnection(), issuerCountry: issuer.country).add([
                 "id": id, "name": name, "billing_email": billingEmail, "country": country, "vat_id": vatID ?? "",
                 "tax_treatment": taxTreatment, "currency": currency, "card": card,
-            ])
+            ], audit: .commandLine)
             print(s.inserted == 1 ? "added \(id)" : s.updated == 1 ? "updated \(id)" : "unchanged \(id)")
         }
     }
@@ -56,11 +57,7 @@ struct CustomersCommand: ParsableCommand {
 
         func run() throws {
             let customers = try CustomerStore(try DatabaseTarget().migratedConnection()).all()
-            let output = TabularOutput(
-                header: ["id", "name", "billing email", "country", "VAT id", "tax", "currency", "card"],
-                rows: customers.map { [$0.id, $0.name, $0.billingEmail, $0.country, $0.vatID ?? "", $0.taxTreatment.rawValue, $0.currency.code, $0.card] },
-                textColumns: Set(0..<8))
-            try output.print(format, keys: ["id", "name", "billing_email", "country", "vat_id", "tax_treatment", "currency", "card"])
+            try CustomerPresentation.table(customers).print(format, keys: CustomerPresentation.jsonKeys)
         }
     }
 }

@@ -4,6 +4,7 @@ import TallyCore
 import TallyDatabase
 import TallyDemo
 import TallyPostgres
+import TallyPresentation
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -109,13 +110,13 @@ struct DemoCommand: ParsableCommand {
         section("Rate cards and tax rates (tally rates load)")
         let rates = target.paths.ratesDirectory().path
         print("from \(rates):")
-        for line in try RatesCommand.Load.load(try RatesCommand.PathOption.parse(rates), into: db) { print("  " + line) }
+        for line in try RatesCommand.Load.load(try RatesCommand.PathOption.parse(rates), into: db, audit: .commandLine) { print("  " + line) }
 
         section("Customers (tally customers import) and credits (tally credits grant)")
         let customersFile = outDirectory.appendingPathComponent("customers.csv")
         let issuerCountry = try InvoiceCommand.issuer().country
         try Self.customersCSV(count: customers, issuerCountry: issuerCountry).write(to: customersFile, atomically: true, encoding: .utf8)
-        let imported = try CustomerStore(db, issuerCountry: issuerCountry).importFile(customersFile.path)
+        let imported = try CustomerStore(db, issuerCountry: issuerCountry).importFile(customersFile.path, audit: .commandLine)
         print("\(customersFile.path): \(imported.inserted) new, \(imported.updated) changed, \(imported.unchanged) unchanged")
         let everyone = try CustomerStore(db).all()
         let reverseCharge = everyone.filter { $0.taxTreatment == .reverseCharge }.count
@@ -205,7 +206,8 @@ struct DemoCommand: ParsableCommand {
             }
             let expires = i % 40 == 3 ? month.lastDay : try CivilDate(year: month.firstDay.year + 1, month: 3, day: 31)
             let amount = Money(ExactDecimal(i % 3 == 0 ? 5_000 : 500), customer.currency)
-            try store.grant(customer: customer.id, amount: amount, expiresOn: expires, reason: reason, grantedOn: month.firstDay)
+            try store.grant(
+                customer: customer.id, amount: amount, expiresOn: expires, reason: reason, grantedOn: month.firstDay, audit: .commandLine)
             granted += 1
         }
         return (granted, existing)
@@ -222,7 +224,7 @@ struct DemoCommand: ParsableCommand {
         let described = InvoiceCommand.Run.describe(summary)
         lines.append("run in \((clock.now - started).milliseconds) ms: " + described[0])
         lines += described.dropFirst()
-        let numbers = try InvoiceStore(db).finalize(period: month, issuer: issuer, issueDate: month.next.firstDay)
+        let numbers = try InvoiceStore(db).finalize(period: month, issuer: issuer, issueDate: month.next.firstDay, audit: .commandLine)
         if let firstNumber = numbers.first, let lastNumber = numbers.last {
             lines.append("finalized \(numbers.count): \(firstNumber) … \(lastNumber), issued \(month.next.firstDay)")
         } else {

@@ -3,6 +3,7 @@ import Foundation
 import TallyCore
 import TallyDatabase
 import TallyPostgres
+import TallyPresentation
 
 /// A failed command as the user sees it: a stable code, a sentence, details
 /// for tools, and the kind that decides the exit status.

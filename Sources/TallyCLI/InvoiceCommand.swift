@@ -3,6 +3,7 @@ import Foundation
 import TallyCore
 import TallyDatabase
 import TallyPostgres
+import TallyPresentation
 
 struct InvoiceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -84,7 +85,8 @@ struct InvoiceCommand: ParsableCommand {
             let month = try BillingMonth(parsing: period)
             let issueDate = try dayOrToday(date)
             let db = try DatabaseTarget().migratedConnection()
-            let numbers = try InvoiceStore(db).finalize(period: month, customer: customer, issuer: try InvoiceCommand.issuer(), issueDate: issueDate)
+            let numbers = try InvoiceStore(db).finalize(period: month, customer: customer, issuer: try InvoiceCommand.issuer(), issueDate: issueDate,
+                                                         audit: .commandLine)
             if let first = numbers.first, let last = numbers.last {
                 print("\(numbers.count) invoice(s) finalized: \(first) … \(last)")
             } else {
@@ -154,7 +156,7 @@ struct InvoiceCommand: ParsableCommand {
 
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
-            let note = try InvoiceStore(db).void(number: number, reason: reason, on: try dayOrToday(date))
+            let note = try InvoiceStore(db).void(number: number, reason: reason, on: try dayOrToday(date), audit: .commandLine)
             print("\(number) void; credit note \(note.number) for \(note.total)")
         }
     }
@@ -180,7 +182,7 @@ struct InvoiceCommand: ParsableCommand {
             let invoice = try store.invoice(named: number)
             let credited = try CreditNote.requestedLines(lines, currency: invoice.currency)
             let note = try store.creditNote(number: number, lines: credited, reason: reason,
-                                            on: try dayOrToday(date))
+                                            on: try dayOrToday(date), audit: .commandLine)
             print("credit note \(note.number) for \(number): \(note.total)")
         }
     }
@@ -195,7 +197,7 @@ struct InvoiceCommand: ParsableCommand {
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
             let paidOn = try dayOrToday(date)
-            try InvoiceStore(db).markPaid(number: number, on: paidOn)
+            try InvoiceStore(db).markPaid(number: number, on: paidOn, audit: .commandLine)
             print("\(number) paid on \(paidOn)")
         }
     }

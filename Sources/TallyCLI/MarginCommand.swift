@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TallyCore
 import TallyDatabase
+import TallyPresentation
 
 struct MarginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -73,9 +74,7 @@ struct MarginCommand: ParsableCommand {
         case .csv:
             print(try MarginReportRendering(report: report, grouped: false).tabular().csv(), terminator: "")
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(try MarginReportJSON(report)), as: UTF8.self))
+            print(try MarginReportJSON(report).json())
         }
         if let chart {
             let url = URL(fileURLWithPath: chart)

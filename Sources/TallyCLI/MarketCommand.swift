@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TallyCore
 import TallyDatabase
+import TallyPresentation
 
 struct MarketCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

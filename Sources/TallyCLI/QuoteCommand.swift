@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TallyCore
 import TallyDatabase
+import TallyPresentation
 
 struct QuoteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -107,11 +108,7 @@ struct QuoteCommand: ParsableCommand {
                 throw QuoteError(.notFound, "no quote \(id) (see tally quote list)")
             }
             let text = QuoteText(quote: record.quote, status: record.status)
-            let acceptance = record.acceptedAt.map {
-                QuoteText.Acceptance(
-                    at: $0.description, customer: record.acceptedCustomer ?? "", card: record.acceptedCard ?? "",
-                    effectiveFrom: record.acceptedEffectiveFrom?.description ?? "", file: record.acceptedFile ?? "")
-            }
+            let acceptance = QuoteText.Acceptance(record)
             switch format {
             case .table: print(text.table())
             case .csv: print(try text.csv(), terminator: "")
@@ -133,23 +130,11 @@ struct QuoteCommand: ParsableCommand {
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
             let records = try QuoteStore(db).list(status: status)
-            let rows = records.map { r -> [String] in
-                let q = r.quote
-                let text = QuoteText(quote: q)
-                return [q.id ?? "", q.customer ?? "", q.prospect ?? "", q.createdAt.description, q.expiresAt.description, r.status.rawValue,
-                        q.currency.code, text.basisText, text.amount(q.total.price, grouped: format == .table), text.amount(q.total.cost, grouped: format == .table), text.percent(q.total),
-                        q.flags.isEmpty ? "" : "\(q.flags.count) flag(s)", r.acceptedCard ?? ""]
-            }
-            let output = TabularOutput(
-                header: ["id", "customer", "prospect", "created", "expires", "status", "currency", "basis", "monthly price", "cost", "margin %", "flags", "card"],
-                rows: rows, textColumns: [0, 1, 2, 3, 4, 5, 6, 7, 11, 12])
+            let output = QuoteText.listTable(records, grouped: format == .table)
             switch format {
             case .table: print(records.isEmpty ? "no quotes" : output.table())
             case .csv: print(try output.csv(), terminator: "")
-            case .json:
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(rows.map { Dictionary(uniqueKeysWithValues: zip(output.header, $0)) }), as: UTF8.self))
+            case .json: print(try QuoteText.listJSON(records))
             }
         }
     }
@@ -181,7 +166,8 @@ struct QuoteCommand: ParsableCommand {
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
             let folder = rates ?? ProjectPaths.discover().ratesDirectory().path
-            let r = try QuoteAcceptance(db, ratesDirectory: folder).accept(id: id, customer: customer, effective: effective?.timestamp)
+            let r = try QuoteAcceptance(db, ratesDirectory: folder).accept(
+                id: id, customer: customer, effective: effective?.timestamp, audit: .commandLine)
             print("quote \(r.quote) accepted: customer \(r.customer) is on card \(r.card) from \(r.effectiveFrom)")
             print("\(r.created ? "wrote" : "appended a version to") \(r.file)")
             print("card loaded: \(r.load.versionsAdded) version(s) added, \(r.load.versionsChanged) changed, \(r.load.versionsUnchanged) unchanged")

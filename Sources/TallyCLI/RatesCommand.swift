@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TallyCore
 import TallyDatabase
+import TallyPresentation
 import TallyPostgres
 
 struct RatesCommand: ParsableCommand {
@@ -80,18 +81,23 @@ struct RatesCommand: ParsableCommand {
         @OptionGroup var options: PathOption
 
         func run() throws {
-            for line in try Self.load(try options.parsed(), into: try DatabaseTarget().migratedConnection()) { print(line) }
+            for line in try Self.load(try options.parsed(), into: try DatabaseTarget().migratedConnection(), audit: .commandLine) {
+                print(line)
+            }
         }
 
-        /// Loads tax rates and cards in one transaction; says what changed.
-        static func load(_ parsed: (cards: [RateCardFile.Parsed], taxes: [TaxRate]?), into db: PostgresConnection) throws -> [String] {
+        /// Loads tax rates and cards in one transaction (with its `rates.load`
+        /// audit entry when `audit` is given); says what changed.
+        static func load(
+            _ parsed: (cards: [RateCardFile.Parsed], taxes: [TaxRate]?), into db: PostgresConnection, audit: AuditActor? = nil
+        ) throws -> [String] {
             try db.transaction {
                 var lines: [String] = []
                 if let taxes = parsed.taxes {
                     let changed = try TaxRateStore(db).load(taxes)
                     lines.append("tax rates: \(taxes.count) rate(s) for \(Set(taxes.map(\.country)).count) countries, \(changed) changed")
                 }
-                let s = try RateCardStore(db).load(parsed.cards)
+                let s = try RateCardStore(db).load(parsed.cards, audit: audit)
                 lines.append("\(s.cards) card(s): \(s.versionsAdded) version(s) added, \(s.versionsChanged) changed, \(s.versionsRemoved) removed, \(s.versionsUnchanged) unchanged")
                 return lines
             }
@@ -119,47 +125,16 @@ struct RatesCommand: ParsableCommand {
             guard let target = book.cards[card] else {
                 throw ValidationError("no rate card '\(card)'; loaded: \(cards.map(\.id).joined(separator: ", "))")
             }
-            let time = at?.timestamp ?? TallyClock.current.now
-            var models = Set(target.version(at: time)?.prices.keys.map { $0 } ?? [])
-            if let base = target.base.flatMap({ book.cards[$0] }) {
-                models.formUnion(base.version(at: time)?.prices.keys.map { $0 } ?? [])
-            }
-            var rows: [[String]] = []
-            var sources = Set<String>()
-            for model in models.sorted() {
-                var row = [model]
-                for tokenClass in TokenClass.allCases {
-                    guard let resolved = try book.price(card: card, model: model, tokenClass: tokenClass, at: time) else {
-                        row.append("-")
-                        continue
-                    }
-                    sources.insert(resolved.source.description)
-                    row.append(Self.describe(resolved.price, grouped: format == .table))
-                }
-                rows.append(row)
-            }
-            let output = TabularOutput(header: ["model", "input per 1M", "cached input per 1M", "output per 1M"], rows: rows)
+            let prices = try RateCardPrices(book: book, card: target, at: at?.timestamp ?? TallyClock.current.now, grouped: format == .table)
             switch format {
             case .table:
-                print("Card \(card) (\(target.currency)) at \(time): \(sources.sorted().joined(separator: "; "))\n")
-                print(output.table())
+                print(prices.title + "\n")
+                print(prices.tabular().table())
             case .csv:
-                print(try output.csv(), terminator: "")
+                print(try prices.tabular().csv(), terminator: "")
             case .json:
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                let objects = rows.map { Dictionary(uniqueKeysWithValues: zip(["model", "input", "cached_input", "output"], $0)) }
-                print(String(decoding: try encoder.encode(objects), as: UTF8.self))
+                print(try prices.json())
             }
-        }
-
-        /// `0.60`, or `graduated: 0.80 to 10,000,000,000 | 0.72 to 100,000,000,000 | 0.64 beyond`
-        /// (tier limits grouped for people; plain in CSV and JSON).
-        static func describe(_ price: ClassPrice, grouped: Bool) -> String {
-            guard let mode = price.mode else { return price.bands[0].price.description }
-            func limit(_ n: some BinaryInteger) -> String { grouped ? Display.group(String(n)) : String(n) }
-            let bands = price.bands.map { band in band.upTo.map { "\(band.price) to \(limit($0))" } ?? "\(band.price) beyond" }
-            return "\(mode.rawValue): " + bands.joined(separator: " | ")
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TallyCore
 import TallyDatabase
+import TallyPresentation
 import TallyDemo
 import TallyPostgres
 
@@ -95,14 +96,9 @@ struct UsageCommand: ParsableCommand {
             let db = try DatabaseTarget().migratedConnection()
             _ = try KnownNames.customer(customer, in: db)
             let rows = try UsageStore(db).summary(customer: customer, month: month, by: grouping)
-            let total = rows.reduce(TokenCounts.zero) { $0 + $1.tokens }
             // Thousands separators for people only: CSV and JSON carry plain integers.
-            func count(_ n: some BinaryInteger) -> String { format == .table ? Display.group(String(n)) : String(n) }
-            let output = TabularOutput(
-                header: [by, "events", "input tokens", "cached input tokens", "output tokens"],
-                rows: rows.map { [$0.key, count($0.events), count($0.tokens.input), count($0.tokens.cachedInput), count($0.tokens.output)] }
-                    + [["TOTAL", count(rows.reduce(0) { $0 + $1.events }), count(total.input), count(total.cachedInput), count(total.output)]])
-            try output.print(format, keys: [by, "events", "input_tokens", "cached_input_tokens", "output_tokens"], integerColumns: [1, 2, 3, 4])
+            try UsagePresentation.table(rows, by: grouping, grouped: format == .table)
+                .print(format, keys: UsagePresentation.jsonKeys(by: grouping), integerColumns: UsagePresentation.integerColumns)
         }
     }
 }

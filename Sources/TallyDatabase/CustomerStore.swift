@@ -34,7 +34,9 @@ public struct CustomerStore {
     /// Imports a CSV file: every row is validated (and checked against the
     /// rate cards), every problem listed with file:line; nothing is written
     /// if anything is wrong. Importing the same file again changes nothing.
-    public func importFile(_ path: String) throws -> ImportSummary {
+    /// With `audit`, each new or changed customer records `customers.create`
+    /// or `customers.update` in the same transaction.
+    public func importFile(_ path: String, audit: AuditActor? = nil) throws -> ImportSummary {
         var csv = try CSVFile(path: path)
         let missing = Self.columns.filter { !["vat_id", "card"].contains($0) && !csv.header.contains($0) }
         guard missing.isEmpty else {
@@ -60,15 +62,17 @@ public struct CustomerStore {
             }
             problems += r.problems
         }
-        return try save(customers.map { ($0.1, ImportProblem(file: path, line: $0.0, "")) }, problems: problems)
+        return try save(customers.map { ($0.1, ImportProblem(file: path, line: $0.0, "")) }, problems: problems, audit: audit)
     }
 
     /// Adds or updates one customer, with the same checks as the import.
-    public func add(_ fields: [String: String]) throws -> ImportSummary {
+    /// With `audit`, records `customers.create` or `customers.update` (nothing
+    /// when unchanged) in the same transaction.
+    public func add(_ fields: [String: String], audit: AuditActor? = nil) throws -> ImportSummary {
         var r = FieldReader(file: "customers add", line: 1, columns: Dictionary(uniqueKeysWithValues: Self.columns.enumerated().map { ($1, $0) }),
                             fields: Self.columns.map { fields[$0] ?? "" })
         let customer = Self.parse(&r)
-        return try save(customer.map { [($0, ImportProblem(file: "customers add", line: nil, ""))] } ?? [], problems: r.problems)
+        return try save(customer.map { [($0, ImportProblem(file: "customers add", line: nil, ""))] } ?? [], problems: r.problems, audit: audit)
     }
 
     static func parse(_ r: inout FieldReader) -> Customer? {
@@ -108,7 +112,7 @@ public struct CustomerStore {
     }
 
     /// Checks cards, then upserts in one transaction.
-    private func save(_ customers: [(Customer, ImportProblem)], problems: [ImportProblem]) throws -> ImportSummary {
+    private func save(_ customers: [(Customer, ImportProblem)], problems: [ImportProblem], audit: AuditActor? = nil) throws -> ImportSummary {
         try db.transaction {
             var problems = problems
             var cardCurrency: [String: Currency] = [:]
@@ -146,7 +150,11 @@ public struct CustomerStore {
                     RETURNING (xmax = 0) AS inserted
                     """)
                 if let row = result.first {
-                    if try row.decode(0, as: Bool.self) { summary.inserted += 1 } else { summary.updated += 1 }
+                    let inserted = try row.decode(0, as: Bool.self)
+                    if inserted { summary.inserted += 1 } else { summary.updated += 1 }
+                    try AuditStore.record(
+                        audit, inserted ? .customersCreate : .customersUpdate, target: c.id,
+                        details: ["card": c.card, "currency": c.currency.code], on: db)
                 } else {
                     summary.unchanged += 1
                 }

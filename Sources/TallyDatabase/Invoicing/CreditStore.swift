@@ -10,9 +10,12 @@ public struct CreditStore {
         self.db = db
     }
 
-    /// Records a grant; returns it with its id.
+    /// Records a grant; returns it with its id. With `audit`, records
+    /// `credits.grant` in the same transaction.
     @discardableResult
-    public func grant(customer: String, amount: Money, expiresOn: CivilDate, reason: String, grantedOn: CivilDate) throws -> CreditGrant {
+    public func grant(
+        customer: String, amount: Money, expiresOn: CivilDate, reason: String, grantedOn: CivilDate, audit: AuditActor? = nil
+    ) throws -> CreditGrant {
         try DocumentReason.check(reason, for: "a grant", shownOn: "on invoices and in the credit ledger")
         guard amount.amount > .zero, amount.isRoundedToMinorUnits else {
             throw InvoiceError(.credit, "a grant is a positive amount in whole \(amount.currency) minor units, not \(amount)")
@@ -26,11 +29,20 @@ public struct CreditStore {
         guard holder.currency == amount.currency else {
             throw InvoiceError(.currency, "\(customer) is billed in \(holder.currency); a grant in \(amount.currency) could never be used")
         }
-        let id = try db.scalar(
-            """
-            INSERT INTO credit_grants (customer_id, amount, currency, expires_on, reason, granted_on)
-            VALUES (\(customer), \(amount.amount), \(amount.currency.code), \(expiresOn), \(reason), \(grantedOn)) RETURNING id
-            """, as: Int.self)
+        let id = try db.transaction {
+            let id = try db.scalar(
+                """
+                INSERT INTO credit_grants (customer_id, amount, currency, expires_on, reason, granted_on)
+                VALUES (\(customer), \(amount.amount), \(amount.currency.code), \(expiresOn), \(reason), \(grantedOn)) RETURNING id
+                """, as: Int.self)
+            try AuditStore.record(
+                audit, .creditsGrant, target: customer,
+                details: [
+                    "grant": Self.name(id), "amount": amount.amount.description, "currency": amount.currency.code,
+                    "expires_on": expiresOn.description, "granted_on": grantedOn.description, "reason": reason,
+                ], on: db)
+            return id
+        }
         return CreditGrant(id: Self.name(id), customerID: customer, amount: amount, expiresOn: expiresOn, reason: reason, grantedOn: grantedOn)
     }
 

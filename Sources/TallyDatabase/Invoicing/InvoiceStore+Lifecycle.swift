@@ -14,9 +14,12 @@ extension InvoiceStore {
     /// The issue date must be on or after the first day after the period (an
     /// invoice in arrears is issued once its month is over) and on or after the
     /// issue date of the last invoice of its number series (numbers run in date
-    /// order); otherwise nothing is written.
+    /// order); otherwise nothing is written. With `audit`, records
+    /// `invoice.finalize` in the same transaction (see ``AuditStore``).
     @discardableResult
-    public func finalize(period: BillingMonth, customer: String? = nil, issuer: Issuer, issueDate: CivilDate) throws -> [String] {
+    public func finalize(
+        period: BillingMonth, customer: String? = nil, issuer: Issuer, issueDate: CivilDate, audit: AuditActor? = nil
+    ) throws -> [String] {
         guard issueDate >= period.next.firstDay else {
             throw InvoiceError(.date, """
                 issue date \(issueDate) is before the end of \(period): invoices of \(period) are issued on \
@@ -58,6 +61,9 @@ extension InvoiceStore {
                     ON CONFLICT (month) DO NOTHING
                     """)
             }
+            try AuditStore.record(
+                audit, .invoiceFinalize, target: customer.map { "\(period)/\($0)" } ?? period.description,
+                details: ["issue_date": issueDate.description, "numbers": numbers.joined(separator: ",")], on: db)
             return numbers
         }
     }
@@ -98,7 +104,8 @@ extension InvoiceStore {
 
     /// Records a payment. The date must fall between the invoice's issue date
     /// and `today` (a payment not yet received is not recorded).
-    public func markPaid(number: String, on date: CivilDate, today: CivilDate = TallyClock.current.today) throws {
+    /// With `audit`, records `invoice.payment` in the same transaction.
+    public func markPaid(number: String, on date: CivilDate, today: CivilDate = TallyClock.current.today, audit: AuditActor? = nil) throws {
         try db.transaction {
             let invoice = try invoice(named: number)
             guard invoice.status == .finalized else {
@@ -111,12 +118,14 @@ extension InvoiceStore {
                 throw InvoiceError(.date, "payment date \(date) is after today (\(today)): record a payment once it has been received")
             }
             try db.execute("UPDATE invoices SET status = 'paid', paid_on = \(date) WHERE number = \(number)")
+            try AuditStore.record(audit, .invoicePayment, target: number, details: ["paid_on": date.description], on: db)
         }
     }
 
     /// Voids an issued invoice with a credit note for all of it (its credits
-    /// go back to their grants).
-    public func void(number: String, reason: String, on date: CivilDate) throws -> CreditNote {
+    /// go back to their grants). With `audit`, records `invoice.void` in the
+    /// same transaction.
+    public func void(number: String, reason: String, on date: CivilDate, audit: AuditActor? = nil) throws -> CreditNote {
         try db.transaction {
             try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(InvoiceRun.lock)))")
             let invoice = try invoice(named: number)
@@ -136,13 +145,19 @@ extension InvoiceStore {
                 reason: reason, credited: nil)
             try save(note, isVoid: true)
             try db.execute("UPDATE invoices SET status = 'void', void_reason = \(reason) WHERE number = \(number)")
+            try AuditStore.record(
+                audit, .invoiceVoid, target: number, details: ["credit_note": note.number, "reason": reason, "issue_date": date.description],
+                on: db)
             return note
         }
     }
 
     /// A partial credit note: `lines` maps invoice line numbers to the amount
-    /// credited (nil: what is left of the line).
-    public func creditNote(number: String, lines: [Int: Money?], reason: String, on date: CivilDate) throws -> CreditNote {
+    /// credited (nil: what is left of the line). With `audit`, records
+    /// `invoice.credit_note` in the same transaction.
+    public func creditNote(
+        number: String, lines: [Int: Money?], reason: String, on date: CivilDate, audit: AuditActor? = nil
+    ) throws -> CreditNote {
         try db.transaction {
             try db.execute("SELECT pg_advisory_xact_lock(hashtext(\(InvoiceRun.lock)))")
             let invoice = try invoice(named: number)
@@ -165,6 +180,12 @@ extension InvoiceStore {
                 for: invoice, number: try nextNumber(kind: "CN", issuer: invoice.issuer.id, date: date), issueDate: date,
                 reason: reason, credited: credited, alreadyCredited: already)
             try save(note, isVoid: false)
+            try AuditStore.record(
+                audit, .invoiceCreditNote, target: number,
+                details: [
+                    "credit_note": note.number, "reason": reason, "issue_date": date.description,
+                    "lines": note.lines.map { "\($0.invoiceLine)=\($0.amount.amount)" }.joined(separator: ","),
+                ], on: db)
             return note
         }
     }

@@ -39,7 +39,11 @@ public struct QuoteAcceptance {
         public let notes: [String]
     }
 
-    public func accept(id: String, customer requested: String? = nil, effective: UTCTimestamp? = nil, now: UTCTimestamp = TallyClock.current.now) throws -> Result {
+    /// With `audit`, records `quote.accept` in the acceptance's transaction.
+    public func accept(
+        id: String, customer requested: String? = nil, effective: UTCTimestamp? = nil, now: UTCTimestamp = TallyClock.current.now,
+        audit: AuditActor? = nil
+    ) throws -> Result {
         let now = UTCTimestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - now.microsecondsSinceEpoch % 1_000_000)
         // One acceptance at a time: two at once could each read the card file
         // and the loaded card, and the second would drop the first's version.
@@ -196,6 +200,9 @@ public struct QuoteAcceptance {
                 load = try RateCardStore(db).load([RateCardFile.Parsed(card: card, file: path, line: parsed[0].line)])
                 try CustomerStore(db).assignCard(customer: customerID, card: cardID)
                 try quotes.markAccepted(id: id, customer: customerID, card: cardID, effectiveFrom: start, file: path, at: now)
+                try AuditStore.record(
+                    audit, .quoteAccept, target: id,
+                    details: ["customer": customerID, "card": cardID, "effective_from": start.description, "file": path], on: db)
                 // Last step inside the transaction: an error here rolls it all back.
                 // rename(2) replaces the file atomically.
                 guard rename(staging, path) == 0 else {

@@ -20,7 +20,8 @@ public struct RateCardStore {
     /// Loads cards in one transaction. Unchanged versions are left alone (a
     /// second load changes nothing); a changed or removed version that an
     /// issued invoice used (locked) is refused, naming card, version and file.
-    public func load(_ parsed: [RateCardFile.Parsed]) throws -> LoadSummary {
+    /// With `audit`, records `rates.load` (target: the card ids) in the same transaction.
+    public func load(_ parsed: [RateCardFile.Parsed], audit: AuditActor? = nil) throws -> LoadSummary {
         try db.transaction {
             var summary = LoadSummary()
             var problems: [ImportProblem] = []
@@ -77,6 +78,13 @@ public struct RateCardStore {
                 }
             }
             guard problems.isEmpty else { throw ImportError(problems) }
+            try AuditStore.record(
+                audit, .ratesLoad, target: parsed.map(\.card.id).sorted().joined(separator: ","),
+                details: [
+                    "cards": String(summary.cards), "versions_added": String(summary.versionsAdded),
+                    "versions_changed": String(summary.versionsChanged), "versions_removed": String(summary.versionsRemoved),
+                    "versions_unchanged": String(summary.versionsUnchanged),
+                ], on: db)
             return summary
         }
     }

@@ -1,48 +1,48 @@
 import TallyCore
 
-/// The JSON shape of a margin report: decimals as strings. Every amount has
+/// The JSON shape of a margin report (`tally margin --format json`): decimals as strings. Every amount has
 /// at least its currency's minor digits (`"1020.00"`, like an invoice's
 /// JSON) and every further decimal it has: revenue is invoiced amounts (exact
 /// at those digits unless converted), costs and margins keep full precision
 /// (SPEC §2). Rates and percents stay as they are (docs/margin.md).
-struct MarginReportJSON: Encodable {
-    struct Row: Encodable {
-        let key: String
-        let kind: String
-        let inputTokens, cachedInputTokens, outputTokens: Int64
-        let revenue, ratedRevenue, usedCost, idleShare, fullyLoadedCost, grossMargin: String
-        let marginPercent: ExactDecimal?
-        let negativeMargin: Bool
+public struct MarginReportJSON: Encodable, Sendable {
+    public struct Row: Encodable, Sendable {
+        public let key: String
+        public let kind: String
+        public let inputTokens, cachedInputTokens, outputTokens: Int64
+        public let revenue, ratedRevenue, usedCost, idleShare, fullyLoadedCost, grossMargin: String
+        public let marginPercent: ExactDecimal?
+        public let negativeMargin: Bool
     }
-    struct Totals: Encodable {
-        let inputTokens, cachedInputTokens, outputTokens: Int64
-        let revenue, invoicedRevenue, ratedRevenue, usedCost, idleShare, fullyLoadedCost, grossMargin: String
-        let marginPercent: ExactDecimal?
-        let strandedCost, purchaseCost, idleCost, marginAfterStranded: String
+    public struct Totals: Encodable, Sendable {
+        public let inputTokens, cachedInputTokens, outputTokens: Int64
+        public let revenue, invoicedRevenue, ratedRevenue, usedCost, idleShare, fullyLoadedCost, grossMargin: String
+        public let marginPercent: ExactDecimal?
+        public let strandedCost, purchaseCost, idleCost, marginAfterStranded: String
     }
-    struct CurrencyRevenue: Encodable {
-        let currency: Currency
-        let source: String
-        let documents, drafts, customers: Int
-        let subtotal, lines: String
-        let rate: ExactDecimal
-        let converted: String
+    public struct CurrencyRevenue: Encodable, Sendable {
+        public let currency: Currency
+        public let source: String
+        public let documents, drafts, customers: Int
+        public let subtotal, lines: String
+        public let rate: ExactDecimal
+        public let converted: String
     }
-    struct Reconciliation: Encodable {
-        let revenueEqualsSubtotals, usedPlusIdleEqualsPurchase, fullyLoadedPlusStrandedEqualsPurchase, rowsSumToTotals: Bool
+    public struct Reconciliation: Encodable, Sendable {
+        public let revenueEqualsSubtotals, usedPlusIdleEqualsPurchase, fullyLoadedPlusStrandedEqualsPurchase, rowsSumToTotals: Bool
     }
-    let period: String
-    let by: String
-    let currency: Currency
-    let rateDay: CivilDate
-    let top: Int?
-    let rows: [Row]
-    let totals: Totals
-    let revenueByCurrency: [CurrencyRevenue]
-    let voidedInvoices: [String]
-    let reconciliation: Reconciliation
+    public let period: String
+    public let by: String
+    public let currency: Currency
+    public let rateDay: CivilDate
+    public let top: Int?
+    public let rows: [Row]
+    public let totals: Totals
+    public let revenueByCurrency: [CurrencyRevenue]
+    public let voidedInvoices: [String]
+    public let reconciliation: Reconciliation
 
-    init(_ report: MarginReport) throws {
+    public init(_ report: MarginReport) throws {
         func percent(_ fraction: ExactDecimal?) throws -> ExactDecimal? {
             try fraction.map { try $0 * ExactDecimal(100) }
         }
@@ -86,5 +86,10 @@ struct MarginReportJSON: Encodable {
         reconciliation = Reconciliation(
             revenueEqualsSubtotals: true, usedPlusIdleEqualsPurchase: true, fullyLoadedPlusStrandedEqualsPurchase: true,
             rowsSumToTotals: true)
+    }
+
+    /// The document `tally margin --format json` prints.
+    public func json() throws -> String {
+        try TabularOutput.encodeEscapingSlashes(self)
     }
 }

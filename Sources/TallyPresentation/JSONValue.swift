@@ -1,7 +1,7 @@
 /// A JSON value built by hand, for output whose shape is not a Swift type:
 /// an error's `details` (what a tool needs to act on it without parsing the
 /// message) and report rows (decimals as strings, counts as integers).
-indirect enum JSONValue: Codable {
+public indirect enum JSONValue: Codable, Sendable, Hashable {
     case text(String)
     case bool(Bool)
     case number(Int)
@@ -10,7 +10,7 @@ indirect enum JSONValue: Codable {
     case object([String: JSONValue])
     case null
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .text(let value): try container.encode(value)
@@ -25,7 +25,7 @@ indirect enum JSONValue: Codable {
 
     /// Reads what Tally's encoders write: strings, booleans, integers, arrays,
     /// objects and null (no binary floats: decimals travel as strings).
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -43,14 +43,14 @@ indirect enum JSONValue: Codable {
     }
 
     /// The value at `key` of an object, changed by `change` (nothing else changes).
-    func updating(_ key: String, _ change: (JSONValue) throws -> JSONValue) rethrows -> JSONValue {
+    public func updating(_ key: String, _ change: (JSONValue) throws -> JSONValue) rethrows -> JSONValue {
         guard case .object(var members) = self, let member = members[key] else { return self }
         members[key] = try change(member)
         return .object(members)
     }
 
     /// Every element of an array, changed by `change`.
-    func updatingEach(_ change: (JSONValue) throws -> JSONValue) rethrows -> JSONValue {
+    public func updatingEach(_ change: (JSONValue) throws -> JSONValue) rethrows -> JSONValue {
         guard case .list(let values) = self else { return self }
         return .list(try values.map(change))
     }

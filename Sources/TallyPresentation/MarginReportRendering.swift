@@ -1,9 +1,16 @@
 import TallyCore
 
-/// Turns a ``MarginReport`` into table/CSV cells and reconciliation lines.
-struct MarginReportRendering {
-    let report: MarginReport
-    let grouped: Bool
+/// Turns a ``MarginReport`` into table/CSV cells and reconciliation lines
+/// (`tally margin --format table|csv`).
+public struct MarginReportRendering: Sendable {
+    public let report: MarginReport
+    /// Thousands separators (the table); CSV has none.
+    public let grouped: Bool
+
+    public init(report: MarginReport, grouped: Bool) {
+        self.report = report
+        self.grouped = grouped
+    }
 
     private var currency: Currency { report.reportingCurrency }
     private func money(_ value: ExactDecimal) -> String {
@@ -14,11 +21,11 @@ struct MarginReportRendering {
     }
 
     /// `!` for a negative margin, `rated` when the revenue includes rated, not invoiced amounts.
-    static func flags(negative: Bool, rated: Bool) -> String {
+    public static func flags(negative: Bool, rated: Bool) -> String {
         [negative ? "!" : nil, rated ? "rated" : nil].compactMap { $0 }.joined(separator: " ")
     }
 
-    func tabular() -> TabularOutput {
+    public func tabular() -> TabularOutput {
         var rows = report.rows.map { row in
             [
                 row.key, count(row.tokens.input), count(row.tokens.cachedInput), count(row.tokens.output), money(row.revenue),
@@ -41,7 +48,7 @@ struct MarginReportRendering {
     }
 
     /// The reconciliation, spelled out (MarginReport already refused a mismatch).
-    func reconciliation() -> [String] {
+    public func reconciliation() -> [String] {
         let t = report.totals
         var lines: [String] = []
         var parts: [String] = []

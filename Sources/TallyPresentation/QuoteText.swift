@@ -3,38 +3,45 @@ import TallyCore
 import TallyDatabase
 
 /// A quote for people (aligned table with its basis, flags and floor
-/// verdict) and for tools (JSON, full precision, decimals as strings).
+/// verdict) and for tools (JSON, full precision, decimals as strings):
+/// `tally quote`, `tally quote show` and (``listTable(_:grouped:)``) `tally quote list`.
 ///
 /// Display rounds once, half away from zero: amounts to the currency's minor
 /// unit, costs and market prices per 1M to 6 places, margin % to one place.
 /// The price per 1M shows the decimals the card states (docs/quotes.md,
 /// "Output formats"). Unknown costs print as `unknown`, never as zero.
-struct QuoteText {
-    let quote: Quote
-    var status: Quote.Status?
-    var stored = true
+public struct QuoteText: Sendable {
+    public let quote: Quote
+    public var status: Quote.Status?
+    public var stored = true
 
-    func per1M(_ value: ExactDecimal?) -> String {
+    public init(quote: Quote, status: Quote.Status? = nil, stored: Bool = true) {
+        self.quote = quote
+        self.status = status
+        self.stored = stored
+    }
+
+    public func per1M(_ value: ExactDecimal?) -> String {
         value.map { Display.number($0, places: 6, grouped: false) } ?? "unknown"
     }
 
-    func amount(_ value: ExactDecimal?, grouped: Bool = true) -> String {
+    public func amount(_ value: ExactDecimal?, grouped: Bool = true) -> String {
         value.map { Display.amount($0, quote.currency, grouped: grouped) } ?? "unknown"
     }
 
-    func percent(_ figures: QuoteFigures) -> String {
+    public func percent(_ figures: QuoteFigures) -> String {
         if figures.costUnknown { return "unknown" }
         return figures.marginPercent.map { Display.number($0, places: 1, grouped: false) + "%" } ?? "-"
     }
 
-    func tokens(_ n: Int64, grouped: Bool = true) -> String { grouped ? Display.group(String(n)) : String(n) }
+    public func tokens(_ n: Int64, grouped: Bool = true) -> String { grouped ? Display.group(String(n)) : String(n) }
 
     /// `amount` per 1M of `tokens`, across token classes (exact, shown to 6 places).
-    func blended(_ amount: ExactDecimal, _ tokens: Int64) -> String {
+    public func blended(_ amount: ExactDecimal, _ tokens: Int64) -> String {
         blendedPerMillion(amount, tokens).map { per1M($0) } ?? "-"
     }
 
-    func blendedPerMillion(_ amount: ExactDecimal, _ tokens: Int64) -> ExactDecimal? {
+    public func blendedPerMillion(_ amount: ExactDecimal, _ tokens: Int64) -> ExactDecimal? {
         guard tokens > 0 else { return nil }
         return try? amount.multiplied(by: ExactDecimal(1_000_000), dividedBy: ExactDecimal(Int(tokens)), rounding: .halfEven)
     }
@@ -44,23 +51,23 @@ struct QuoteText {
     /// up to 6: a card stating `55.5` quotes `55.5`, `0.550000` quotes
     /// `0.550000`, a blend of tiers `0.552333`. Invoices show a card's prices
     /// the same way (docs/invoice-formats.md).
-    struct StatedPerMillion {
-        let value: ExactDecimal
-        let places: Int
+    public struct StatedPerMillion: Sendable {
+        public let value: ExactDecimal
+        public let places: Int
 
-        init(_ value: ExactDecimal, stating bands: [QuoteLine.Band]) {
+        public init(_ value: ExactDecimal, stating bands: [QuoteLine.Band]) {
             self.value = value
             let stated = bands.reduce(0) { max($0, $1.unitPrice.places) }
             places = min(6, max(stated, value.decimalPlaces))
         }
 
-        func text(places: Int? = nil) -> String {
+        public func text(places: Int? = nil) -> String {
             Display.number(value, places: places ?? self.places, grouped: false)
         }
     }
 
     /// "list + 10% off + own prices m output 2.00".
-    var basisText: String {
+    public var basisText: String {
         var text = "card \(quote.basis.card)"
         if let d = quote.basis.discountPercent { text += ", \(d)% off" }
         if !quote.basis.prices.isEmpty {
@@ -69,7 +76,7 @@ struct QuoteText {
         return text
     }
 
-    var costBasisText: String {
+    public var costBasisText: String {
         let b = quote.costBasis
         var text = "cost basis: fully loaded blended cost per token, \(b.firstDay) – \(b.lastDay) (\(b.days) days), "
             + "\(Display.number(b.usedGPUHours, places: 2, grouped: true)) GPU-hours, \(tokens(b.tokens)) tokens, in \(b.reportingCurrency)"
@@ -77,7 +84,7 @@ struct QuoteText {
         return text
     }
 
-    func table() -> String {
+    public func table() -> String {
         var out: [String] = []
         let who = quote.customer.map { "customer \($0)" } ?? "prospect \(quote.prospect ?? "")"
         let id = quote.id ?? "(not stored)"
@@ -105,7 +112,7 @@ struct QuoteText {
 
     /// The quote's lines for a spreadsheet: the table's rows (each class, each
     /// model's `all`, the total), without thousands separators.
-    func csv() throws -> String {
+    public func csv() throws -> String {
         try lineTable(grouped: false).csv()
     }
 
@@ -114,7 +121,7 @@ struct QuoteText {
     /// pads them with zeros to one number of places (the most any row shows,
     /// at least the currency's minor units) so points line up, as an
     /// invoice's text does; CSV shows each as stated.
-    func lineTable(grouped: Bool) -> TabularOutput {
+    public func lineTable(grouped: Bool) -> TabularOutput {
         func amount(_ value: ExactDecimal?) -> String { self.amount(value, grouped: grouped) }
         func tokens(_ n: Int64) -> String { self.tokens(n, grouped: grouped) }
         let priceColumn = 4
@@ -161,19 +168,35 @@ struct QuoteText {
     }
 
     /// How an accepted quote became a card (absent until accepted).
-    struct Acceptance: Encodable {
-        let at: String
-        let customer: String
-        let card: String
-        let effectiveFrom: String
-        let file: String
+    public struct Acceptance: Encodable, Sendable {
+        public let at: String
+        public let customer: String
+        public let card: String
+        public let effectiveFrom: String
+        public let file: String
+
+        public init(at: String, customer: String, card: String, effectiveFrom: String, file: String) {
+            self.at = at
+            self.customer = customer
+            self.card = card
+            self.effectiveFrom = effectiveFrom
+            self.file = file
+        }
+
+        /// The acceptance of a stored quote; nil when it is not accepted.
+        public init?(_ record: QuoteStore.Record) {
+            guard let at = record.acceptedAt else { return nil }
+            self.init(
+                at: at.description, customer: record.acceptedCustomer ?? "", card: record.acceptedCard ?? "",
+                effectiveFrom: record.acceptedEffectiveFrom?.description ?? "", file: record.acceptedFile ?? "")
+        }
     }
 
     /// The stored quote's fields, with every amount (prices, costs and band
     /// amounts of lines, models and the total) a string with exactly the
     /// currency's minor digits, like an invoice's; prices per 1M, percents and
     /// rates stay exact.
-    func json(acceptance: Acceptance? = nil) throws -> String {
+    public func json(acceptance: Acceptance? = nil) throws -> String {
         let form = JSONForm(quote: quote, status: status?.rawValue, stored: stored, failsFloor: quote.failsFloor, acceptance: acceptance)
         let raw = try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder().encode(form))
         let currency = quote.currency
@@ -201,5 +224,27 @@ struct QuoteText {
                 .updating("total", figures)
         }
         return try TabularOutput.encode(shaped)
+    }
+
+    /// `tally quote list`: one row per stored quote, in the store's order;
+    /// `grouped` (the table) adds thousands separators to amounts.
+    public static func listTable(_ records: [QuoteStore.Record], grouped: Bool) -> TabularOutput {
+        let rows = records.map { r -> [String] in
+            let q = r.quote
+            let text = QuoteText(quote: q)
+            return [q.id ?? "", q.customer ?? "", q.prospect ?? "", q.createdAt.description, q.expiresAt.description, r.status.rawValue,
+                    q.currency.code, text.basisText, text.amount(q.total.price, grouped: grouped), text.amount(q.total.cost, grouped: grouped), text.percent(q.total),
+                    q.flags.isEmpty ? "" : "\(q.flags.count) flag(s)", r.acceptedCard ?? ""]
+        }
+        return TabularOutput(
+            header: ["id", "customer", "prospect", "created", "expires", "status", "currency", "basis", "monthly price", "cost", "margin %", "flags", "card"],
+            rows: rows, textColumns: [0, 1, 2, 3, 4, 5, 6, 7, 11, 12])
+    }
+
+    /// `tally quote list --format json`: the list's rows as objects keyed by
+    /// the table's column names.
+    public static func listJSON(_ records: [QuoteStore.Record]) throws -> String {
+        let output = listTable(records, grouped: false)
+        return try TabularOutput.encodeEscapingSlashes(output.rows.map { Dictionary(uniqueKeysWithValues: zip(output.header, $0)) })
     }
 }

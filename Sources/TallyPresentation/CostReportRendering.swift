@@ -1,9 +1,16 @@
 import TallyCore
 
-/// Turns a ``CostReport`` into table/CSV cells and reconciliation lines.
-struct CostReportRendering {
-    let report: CostReport
-    let grouped: Bool
+/// Turns a ``CostReport`` into table/CSV cells and reconciliation lines
+/// (`tally cost --format table|csv`).
+public struct CostReportRendering: Sendable {
+    public let report: CostReport
+    /// Thousands separators (the table); CSV has none.
+    public let grouped: Bool
+
+    public init(report: CostReport, grouped: Bool) {
+        self.report = report
+        self.grouped = grouped
+    }
 
     private var currency: Currency { report.reportingCurrency }
     private func money(_ value: ExactDecimal?) -> String {
@@ -19,7 +26,7 @@ struct CostReportRendering {
         grouped ? Display.group(String(value)) : String(value)
     }
 
-    func tabular() -> TabularOutput {
+    public func tabular() -> TabularOutput {
         let t = report.totals
         if report.dimension == .model {
             var rows = report.rows.map { row in
@@ -61,7 +68,7 @@ struct CostReportRendering {
     }
 
     /// The conservation checks, spelled out (CostReport already refused a mismatch).
-    func reconciliation() -> [String] {
+    public func reconciliation() -> [String] {
         let t = report.totals
         let mark = { (ok: Bool) in ok ? "reconciles" : "DOES NOT RECONCILE" }
         return [
@@ -69,44 +76,5 @@ struct CostReportRendering {
             "purchase cost \(money(t.purchaseCost)) = used \(money(t.usedCost)) + idle \(money(t.idleCost)): \(mark(t.usedPlusIdleReconciles))",
             "purchase cost \(money(t.purchaseCost)) = fully loaded \(money(t.fullyLoadedCost)) + stranded \(money(t.strandedCost)): \(mark(t.fullyLoadedPlusStrandedReconciles))",
         ]
-    }
-}
-
-/// The JSON shape of a cost report: full-precision decimals as strings.
-struct CostReportJSON: Encodable {
-    struct Row: Encodable {
-        let key: String
-        let capacityGPUHours, spotGPUHours, usedGPUHours, purchaseCost, usedCost, idleCost, fullyLoadedCost, strandedCost: ExactDecimal?
-        let inputTokens, cachedInputTokens, outputTokens: Int64
-        let costPerMillionInput, costPerMillionCachedInput, costPerMillionOutput: ExactDecimal?
-    }
-    struct Totals: Encodable {
-        let capacityGPUHours, spotGPUHours, usedGPUHours, purchaseCost, usedCost, idleCost, fullyLoadedCost, strandedCost: ExactDecimal
-        let usedPlusIdleReconciles, fullyLoadedPlusStrandedReconciles: Bool
-    }
-    let from, to: UTCTimestamp
-    let by: String
-    let currency: Currency
-    let rows: [Row]
-    let totals: Totals
-
-    init(_ report: CostReport) {
-        from = report.period.from
-        to = report.period.to
-        by = report.dimension.rawValue
-        currency = report.reportingCurrency
-        rows = report.rows.map { r in
-            Row(key: r.key, capacityGPUHours: r.capacityGPUHours, spotGPUHours: r.spotGPUHours, usedGPUHours: r.usedGPUHours,
-                purchaseCost: r.purchaseCost, usedCost: r.usedCost, idleCost: r.idleCost, fullyLoadedCost: r.fullyLoadedCost,
-                strandedCost: r.strandedCost, inputTokens: r.tokens.input, cachedInputTokens: r.tokens.cachedInput,
-                outputTokens: r.tokens.output, costPerMillionInput: r.costPerMillion?.input,
-                costPerMillionCachedInput: r.costPerMillion?.cachedInput, costPerMillionOutput: r.costPerMillion?.output)
-        }
-        let t = report.totals
-        totals = Totals(capacityGPUHours: t.capacityGPUHours, spotGPUHours: t.spotGPUHours, usedGPUHours: t.usedGPUHours,
-                        purchaseCost: t.purchaseCost, usedCost: t.usedCost, idleCost: t.idleCost,
-                        fullyLoadedCost: t.fullyLoadedCost, strandedCost: t.strandedCost,
-                        usedPlusIdleReconciles: t.usedPlusIdleReconciles,
-                        fullyLoadedPlusStrandedReconciles: t.fullyLoadedPlusStrandedReconciles)
     }
 }
