@@ -38,7 +38,7 @@ public struct CreditStore {
             try AuditStore.record(
                 audit, .creditsGrant, target: customer,
                 details: [
-                    "grant": Self.name(id), "amount": amount.amount.description, "currency": amount.currency.code,
+                    "grant": Self.name(id), "amount": amount.exactText, "currency": amount.currency.code,
                     "expires_on": expiresOn.description, "granted_on": grantedOn.description, "reason": reason,
                 ], on: db)
             return id
