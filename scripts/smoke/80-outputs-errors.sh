@@ -35,6 +35,7 @@ commands=(
     "quote create --prospect Initech --volume llama-3.3-70b-instruct:input=2e9 --as-of $C-01"
     "quote show $quote"
     "quote list"
+    "audit"
 )
 # The list above must name every command whose help offers --format (but usage ingest).
 offered=$(python3 - "$tally" <<'EOF'
