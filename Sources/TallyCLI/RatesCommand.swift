@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import TallyCore
 import TallyDatabase
-import TallyPresentation
 import TallyPostgres
+import TallyPresentation
 
 struct RatesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,9 +2,9 @@ import ArgumentParser
 import Foundation
 import TallyCore
 import TallyDatabase
-import TallyPresentation
 import TallyDemo
 import TallyPostgres
+import TallyPresentation
 
 struct UsageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
