@@ -6,13 +6,8 @@ struct InstantArgument: ExpressibleByArgument {
     let timestamp: UTCTimestamp
 
     init?(argument: String) {
-        if let date = try? CivilDate(parsing: argument) {
-            timestamp = date.startOfDay
-        } else if let time = try? UTCTimestamp(parsing: argument) {
-            timestamp = time
-        } else {
-            return nil
-        }
+        guard let time = try? UTCTimestamp(parsingDayOrInstant: argument) else { return nil }
+        timestamp = time
     }
 
     static var defaultCompletionKind: CompletionKind { .default }
@@ -20,7 +15,7 @@ struct InstantArgument: ExpressibleByArgument {
 
 /// A day given as `YYYY-MM-DD`, or today (UTC) when the option was left out.
 func dayOrToday(_ text: String?) throws -> CivilDate {
-    try text.map { try CivilDate(parsing: $0) } ?? TallyClock.current.today
+    try CivilDate.parsing(text, orTodayBy: .current)
 }
 
 /// `MODEL:input=2e9,cached=1e8,output=5e8`: token volumes per class.
