@@ -49,16 +49,18 @@ trap cleanup EXIT INT TERM
     { cat "$work/demo.log" >&2; exit 1; }
 key=$("$tally" keys create --name contract --role admin | tail -n 1)
 
-port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$tally" serve --host 127.0.0.1 --port "$port" >"$work/serve.log" 2>&1 &
+"$tally" serve --host 127.0.0.1 --port 0 >"$work/serve.out" 2>"$work/serve.log" &
 server_pid=$!
-base=http://127.0.0.1:$port
-for _ in $(seq 1 100); do
-    curl -fsS "$base/readyz" >/dev/null 2>&1 && break
+base=
+for _ in $(seq 1 150); do
+    if [ -z "$base" ] && grep -q 'listening on' "$work/serve.log"; then
+        base="http://$(grep -m1 -o 'listening on [^ ]*' "$work/serve.log" | sed 's/listening on //')"
+    fi
+    [ -n "$base" ] && curl -fsS "$base/readyz" >/dev/null 2>&1 && break
     kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log" >&2; echo "tally serve exited before it was ready" >&2; exit 1; }
     sleep 0.1
 done
-curl -fsS "$base/readyz" >/dev/null || { cat "$work/serve.log" >&2; echo "tally serve not ready after 10 s" >&2; exit 1; }
+[ -n "$base" ] && curl -fsS "$base/readyz" >/dev/null || { cat "$work/serve.log" >&2; echo "tally serve not ready after 15 s" >&2; exit 1; }
 
 start=$(date +%s)
 set +e

@@ -27,6 +27,9 @@ run() { # label, command...: runs every step even when one fails
 unset TALLY_NOW
 run "swift test (real clock)" swift test --skip-build
 run "smoke (real clock)" scripts/cli-smoke.sh .build/debug/tally
+# The API contract (schemathesis against the real server, its own pinned
+# clock and database): once, not per travelled date.
+run "api contract" scripts/api-contract.sh .build/debug/tally
 for now in "${travelled_dates[@]}"; do
     run "swift test (TALLY_NOW=$now)" env TALLY_NOW="$now" swift test --skip-build
     run "smoke (TALLY_NOW=$now)" env TALLY_NOW="$now" scripts/cli-smoke.sh .build/debug/tally

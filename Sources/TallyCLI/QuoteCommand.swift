@@ -67,14 +67,10 @@ struct QuoteCommand: ParsableCommand {
         @Option(help: "table, csv or json.") var format: OutputFormat = .table
 
         func run() throws {
-            var volumeList = try volumes.map { try QuoteVolume(parsing: $0) }
-            if let volumesFile { volumeList += try QuoteVolumesFile.read(path: volumesFile) }
-            let options = QuoteMaker.Options(
-                customer: customer, prospect: prospect, volumes: volumeList, card: card,
-                discountPercent: try discount.map { try QuoteBasis.parseDiscount($0) },
-                prices: try prices.flatMap { try QuotePrice.parse($0) },
-                floorPercent: try floor.map { try QuoteRequest.parseFloor($0) } ?? QuoteRequest.defaultFloorPercent,
-                validDays: validDays, asOf: try asOf.map { try CivilDate(parsing: $0) })
+            let options = try QuoteMaker.Options(
+                customer: customer, prospect: prospect, volumeTexts: volumes,
+                extraVolumes: try volumesFile.map { try QuoteVolumesFile.read(path: $0) } ?? [], card: card,
+                discount: discount, priceTexts: prices, floor: floor, validDays: validDays, asOf: asOf)
             let db = try DatabaseTarget().migratedConnection()
             if let asOf = options.asOf, asOf > TallyClock.current.today {
                 Terminal.note("--as-of \(asOf) is after today: the cost window's last days are not over, its cost is what is recorded so far")

@@ -34,7 +34,9 @@ public struct QuoteStore {
 
     /// Stores `quote` under a new id `Q-YYYY-NNNNNN` (YYYY: the year it was
     /// made; NNNNNN from a sequence: unique and increasing) and returns it with the id.
-    public func save(_ quote: Quote) throws -> Quote {
+    /// With `audit`, records `quote.create` in the same transaction (the
+    /// server's requests; the CLI records none, docs/audit.md).
+    public func save(_ quote: Quote, audit: AuditActor? = nil) throws -> Quote {
         try db.transaction {
             let number = try db.scalar("SELECT nextval('quote_numbers')", as: Int64.self)
             var stored = quote
@@ -48,6 +50,7 @@ public struct QuoteStore {
                         \(quote.currency.code), \(quote.basis.card), \(quote.basis.discountPercent), \(quote.floorPercent),
                         \(quote.total.price), \(quote.total.cost), \(quote.failsFloor), \(document))
                 """)
+            try AuditStore.record(audit, .quoteCreate, target: stored.id!, on: db)
             return stored
         }
     }
