@@ -23,6 +23,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libpq, found through pkg-config (apt: libpq-dev).
@@ -38,7 +44,10 @@ let package = Package(
         // Migrations, the self-starting local cluster, stores.
         .target(
             name: "TallyDatabase",
-            dependencies: ["TallyPostgres", "TallyCore", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "TallyPostgres", "TallyCore", .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         // Helpers for tests that need a real PostgreSQL: a fresh schema per test.
@@ -47,10 +56,25 @@ let package = Package(
         .target(name: "TallyDemo", dependencies: ["TallyCore"], swiftSettings: strict),
         // Report and document renderers shared by the CLI and the server (JSON, CSV, tables).
         .target(name: "TallyPresentation", dependencies: ["TallyCore", "TallyDatabase", .product(name: "CSV", package: "CSV.swift")], swiftSettings: strict),
+        // The HTTP API (`tally serve`): routes, keys and roles, problem details, metrics.
+        .target(
+            name: "TallyServer",
+            dependencies: [
+                "TallyCore", "TallyPostgres", "TallyDatabase", "TallyPresentation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "TallyCLI",
             dependencies: [
-                "TallyCore", "TallyPostgres", "TallyDatabase", "TallyDemo", "TallyPresentation",
+                "TallyCore", "TallyPostgres", "TallyDatabase", "TallyDemo", "TallyPresentation", "TallyServer",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CSV", package: "CSV.swift"),
             ],
@@ -65,6 +89,16 @@ let package = Package(
         .testTarget(
             name: "TallyDatabaseTests",
             dependencies: ["TallyDatabase", "TallyTesting", "TallyPostgres", "TallyCore", "TallyDemo"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TallyServerTests",
+            dependencies: [
+                "TallyServer", "TallyDatabase", "TallyTesting", "TallyPostgres", "TallyCore", "TallyPresentation",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
     ]

@@ -21,12 +21,7 @@ struct InvoiceCommand: ParsableCommand {
     /// The issuer from `config/issuer.yaml` (or `$TALLY_CONFIG/issuer.yaml`),
     /// saying where it looked when the file is missing.
     static func issuer() throws -> Issuer {
-        let paths = ProjectPaths.discover()
-        let path = paths.configDirectory().appendingPathComponent("issuer.yaml").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ImportError([ImportProblem(file: path, line: nil, paths.missing("the issuer file", at: path, variable: "TALLY_CONFIG"))])
-        }
-        return try IssuerFile.load(path: path)
+        try ProjectPaths.discover().issuer()
     }
 
     struct Run: ParsableCommand {
@@ -95,9 +90,7 @@ struct InvoiceCommand: ParsableCommand {
         }
     }
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json, html, csv, cii
-    }
+    typealias Format = InvoiceDocumentFormat
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,28 +1,18 @@
+import ArgumentParser
 import Foundation
 import TallyCore
 import TallyDatabase
+import TallyPresentation
 
 /// Renders invoices and credit notes in the format asked for, and writes
 /// a month's documents to files (`tally invoice show` / `export`).
 enum InvoiceDocuments {
     static func render(_ invoice: Invoice, _ format: InvoiceCommand.Format) throws -> String {
-        switch format {
-        case .text: InvoiceText.render(invoice)
-        case .json: InvoiceJSON.render(invoice)
-        case .html: InvoiceHTML.render(invoice)
-        case .csv: InvoiceCSV.render(invoice)
-        case .cii: try InvoiceCII.render(invoice)
-        }
+        try format.render(invoice)
     }
 
     static func render(_ note: CreditNote, _ format: InvoiceCommand.Format) throws -> String {
-        switch format {
-        case .text: InvoiceText.render(note)
-        case .json: InvoiceJSON.render(note)
-        case .html: InvoiceHTML.render(note)
-        case .cii: try InvoiceCII.render(note)
-        case .csv: throw InvoiceError(.state, "credit notes are exported as cii, json, html or text (the CSV holds invoice lines)")
-        }
+        try format.render(note)
     }
 
     /// Writes the files; returns their paths, sorted. CII skips drafts and
@@ -58,3 +48,5 @@ enum InvoiceDocuments {
         return written.sorted()
     }
 }
+
+extension InvoiceDocumentFormat: ExpressibleByArgument {}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TallyPresentation
 import TallyCore
 
 @main
@@ -26,7 +27,7 @@ struct Tally: AsyncParsableCommand {
 
             \(ErrorKind.helpText)
             """,
-        subcommands: [MigrateCommand.self, DBCommand.self, SupplyCommand.self, CostCommand.self, MarginCommand.self, RatesCommand.self, CustomersCommand.self, UsageCommand.self, RateCommand.self, CreditsCommand.self, InvoiceCommand.self, QuoteCommand.self, MarketCommand.self, DemoCommand.self, AuditCommand.self]
+        subcommands: [MigrateCommand.self, DBCommand.self, SupplyCommand.self, CostCommand.self, MarginCommand.self, RatesCommand.self, CustomersCommand.self, UsageCommand.self, RateCommand.self, CreditsCommand.self, InvoiceCommand.self, QuoteCommand.self, MarketCommand.self, DemoCommand.self, AuditCommand.self, KeysCommand.self, ServeCommand.self]
     )
 
     /// Refuses an invalid `TALLY_NOW` before any command runs (a clock set by

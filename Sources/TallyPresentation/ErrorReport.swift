@@ -1,9 +1,7 @@
-import ArgumentParser
 import Foundation
 import TallyCore
 import TallyDatabase
 import TallyPostgres
-import TallyPresentation
 
 /// A failed command as the user sees it: a stable code, a sentence, details
 /// for tools, and the kind that decides the exit status.
@@ -11,13 +9,13 @@ import TallyPresentation
 /// Every error that reaches `Tally.main` goes through here, so no raw
 /// PostgreSQL message (with its failing row) reaches a user and every
 /// failure has one code whatever the command (docs/errors.md).
-struct ErrorReport {
-    var kind: ErrorKind
-    var code: String
-    var message: String
-    var details: [String: JSONValue] = [:]
+public struct ErrorReport: Sendable {
+    public var kind: ErrorKind
+    public var code: String
+    public var message: String
+    public var details: [String: JSONValue] = [:]
 
-    init(kind: ErrorKind, code: String, message: String, details: [String: JSONValue] = [:]) {
+    public init(kind: ErrorKind, code: String, message: String, details: [String: JSONValue] = [:]) {
         self.kind = kind
         self.code = code
         self.message = message
@@ -25,7 +23,7 @@ struct ErrorReport {
     }
 
     /// Classifies any error a command throws.
-    init(_ error: any Error) {
+    public init(_ error: any Error) {
         switch error {
         case let coded as any CodedError:
             self.init(kind: coded.errorKind, code: coded.errorCode, message: coded.errorMessage, details: coded.errorDetails)
@@ -43,8 +41,6 @@ struct ErrorReport {
                       details: error.gaps.isEmpty ? [:] : ["gaps": .list(error.gaps.map { .text($0.description) })])
         case let error as TimeError:
             self.init(kind: .badInput, code: "time.invalid", message: error.message)
-        case let error as ValidationError:
-            self.init(kind: .badInput, code: "input.invalid", message: error.message)
         case let error as MigrationError:
             self.init(kind: .failure, code: "migration.failed", message: error.message)
         case let error as LocalClusterError:
@@ -58,16 +54,16 @@ struct ErrorReport {
 
     /// A command-line parse error (unknown option, missing value): bad input,
     /// with ArgumentParser's own message (it names the option and the usage).
-    static func usage(_ message: String) -> ErrorReport {
+    public static func usage(_ message: String) -> ErrorReport {
         let text = message.hasPrefix("Error: ") ? String(message.dropFirst("Error: ".count)) : message
         return ErrorReport(kind: .badInput, code: "input.usage", message: text)
     }
 
-    static let databaseAdvice = "; check DATABASE_URL, or start the local database with `tally db start`"
+    public static let databaseAdvice = "; check DATABASE_URL, or start the local database with `tally db start`"
 
     /// SQLSTATEs a user can provoke, each as a sentence; the server's detail
     /// (which may print a whole row) never reaches the user.
-    static func database(_ error: PostgresError) -> ErrorReport {
+    public static func database(_ error: PostgresError) -> ErrorReport {
         var details: [String: JSONValue] = [:]
         if let state = error.sqlState { details["sqlstate"] = .text(state.rawValue) }
         if let constraint = error.constraint { details["constraint"] = .text(constraint) }
@@ -128,7 +124,7 @@ struct ErrorReport {
     }
 
     /// `not found` → `not_found`, `missingFXRate` → `missing_fx_rate`.
-    static func snakeCase(_ name: String) -> String {
+    public static func snakeCase(_ name: String) -> String {
         var out = ""
         let chars = Array(name)
         for (i, c) in chars.enumerated() {
@@ -147,7 +143,7 @@ struct ErrorReport {
     }
 
     /// `{"error": {"code", "message", "details"}}`, keys sorted, one trailing newline.
-    func json() -> String {
+    public func json() -> String {
         let object = JSONValue.object(["error": .object(["code": .text(code), "message": .text(message), "details": .object(details)])])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -156,7 +152,7 @@ struct ErrorReport {
 }
 
 /// Errors that carry their own code and kind (the core's ``DomainError``s).
-protocol CodedError: Error {
+public protocol CodedError: Error {
     var errorKind: ErrorKind { get }
     var errorCode: String { get }
     var errorMessage: String { get }
@@ -165,17 +161,17 @@ protocol CodedError: Error {
 
 extension DomainError: CodedError {
     /// `invoice`, `quote`, `money`, `cost`, `margin`: the domain's name.
-    static var area: String {
+    public static var area: String {
         let name = String(describing: Domain.self)
         return ErrorReport.snakeCase(name.hasSuffix("ErrorDomain") ? String(name.dropLast("ErrorDomain".count)) : name)
     }
 
-    var errorCode: String { "\(Self.area).\(ErrorReport.snakeCase(code.name))" }
+    public var errorCode: String { "\(Self.area).\(ErrorReport.snakeCase(code.name))" }
 
-    var errorMessage: String { message }
+    public var errorMessage: String { message }
 
     /// Codes the rules refuse, and codes that mean a bug; every other code is bad input.
-    var errorKind: ErrorKind {
+    public var errorKind: ErrorKind {
         switch errorCode {
         case "invoice.state", "invoice.date", "invoice.credit", "invoice.tax", "quote.refused", "cost.missing_fx_rate", "cost.over_allocated":
             .refused
@@ -186,5 +182,5 @@ extension DomainError: CodedError {
         }
     }
 
-    var errorDetails: [String: JSONValue] { [:] }
+    public var errorDetails: [String: JSONValue] { [:] }
 }

@@ -1,0 +1,124 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import TallyCore
+import TallyDatabase
+import TallyPostgres
+import TallyPresentation
+
+/// `POST /v1/usage/events` (role ingest or admin): the same validation and
+/// exact dedupe as `tally usage ingest`, through the same ``UsageIngester``.
+///
+/// The body (NDJSON, or a JSON array split into one element per line) is
+/// written to a private temporary file that the ingester reads; its rejects
+/// file is read back into the response. The events and the audit entry are
+/// committed in one transaction before the response is sent.
+struct UsageRoutes {
+    let environment: ServerEnvironment
+
+    func register(on router: some RouterMethods<TallyRequestContext>) {
+        router.post("/v1/usage/events", permission: .usageWrite) { request, context in
+            try await ingest(request, context)
+        }
+    }
+
+    /// The response: counts, then each reject's line (element) and reason.
+    struct Outcome: Sendable {
+        var summary: UsageIngester.Summary
+        var rejects: [(line: Int, reason: String)]
+
+        func json() -> String {
+            let list = rejects.sorted { $0.line < $1.line }.map { JSONValue.object(["line": .number($0.line), "reason": .text($0.reason)]) }
+            let object = JSONValue.object([
+                "accepted": .number(summary.accepted), "duplicate": .number(summary.duplicates),
+                "rejected": .number(rejects.count), "rejects": .list(list),
+            ])
+            return JSONResponse.text(object)
+        }
+    }
+
+    func ingest(_ request: Request, _ context: TallyRequestContext) async throws -> Response {
+        let key = try context.require(.usageWrite)
+        let mediaType = (request.headers[.contentType] ?? "").split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+        let isArray: Bool
+        switch mediaType {
+        case "application/x-ndjson": isArray = false
+        case "application/json": isArray = true
+        default:
+            throw Problem(status: .unsupportedMediaType, code: "http.unsupported_media_type",
+                          detail: "send events as application/x-ndjson (one JSON object per line) or application/json (an array)")
+        }
+        let body = try await Self.collect(request, limit: environment.settings.maxBodyBytes)
+        var fileBytes = body
+        var ownRejects: [(line: Int, reason: String)] = []
+        if isArray {
+            do {
+                let split = try JSONArraySplitter.split(body)
+                fileBytes = split.lines
+                ownRejects = split.rejects
+            } catch {
+                throw Problem(status: .badRequest, code: "usage.malformed", detail: error.message)
+            }
+        }
+        let strict = request.uri.queryParameters.get("strict").map { $0 == "true" || $0 == "1" } ?? false
+        let actor = environment.actor(key)
+        let now = environment.settings.clock.now
+        let directory = environment.settings.temporaryDirectory
+        let bytes = fileBytes
+        let splitRejects = ownRejects
+        let outcome = try await environment.database.run { db in
+            let name = "tally-ingest-\(UUID().uuidString)"
+            let input = directory.appendingPathComponent(name + ".ndjson").path
+            let rejectsPath = directory.appendingPathComponent(name + ".rejects").path
+            defer {
+                try? FileManager.default.removeItem(atPath: input)
+                try? FileManager.default.removeItem(atPath: rejectsPath)
+            }
+            guard FileManager.default.createFile(atPath: input, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
+                throw Problem.internalError
+            }
+            var ingester = UsageIngester(db)
+            ingester.strict = strict
+            let summary = try db.transaction {
+                let summary = try ingester.ingest(path: input, format: .ndjson, rejectsPath: rejectsPath, now: now)
+                try AuditStore.record(
+                    actor.entry(.usageIngest, target: "\(summary.accepted) accepted, \(summary.duplicates) duplicate, \(summary.rejected + splitRejects.count) rejected"),
+                    on: db)
+                return summary
+            }
+            return Outcome(summary: summary, rejects: splitRejects + (try Self.readRejects(rejectsPath)))
+        }
+        environment.metrics.ingested(accepted: outcome.summary.accepted, duplicate: outcome.summary.duplicates, rejected: outcome.rejects.count)
+        return JSONResponse.body(outcome.json(), contentType: "application/json")
+    }
+
+    /// The body's bytes, refused with 413 as soon as they pass `limit`
+    /// (whatever `Content-Length` says, and for chunked bodies).
+    static func collect(_ request: Request, limit: Int) async throws -> [UInt8] {
+        let tooLarge = Problem(status: .contentTooLarge, code: "http.too_large",
+                               detail: "the body is larger than the limit of \(limit) bytes (--max-body-bytes); send smaller batches")
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
+        var bytes: [UInt8] = []
+        for try await buffer in request.body {
+            guard bytes.count + buffer.readableBytes <= limit else { throw tooLarge }
+            bytes.append(contentsOf: buffer.readableBytesView)
+        }
+        return bytes
+    }
+
+    /// The ingester's rejects file: `{"line":7,"reason":"…","input":"…"}` per line.
+    static func readRejects(_ path: String) throws -> [(line: Int, reason: String)] {
+        struct Reject: Decodable {
+            var line: Int
+            var reason: String
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        let decoder = JSONDecoder()
+        return try data.split(separator: 0x0A).map { line in
+            let reject = try decoder.decode(Reject.self, from: Data(line))
+            return (reject.line, reject.reason)
+        }
+    }
+}
