@@ -172,10 +172,7 @@ struct InvoiceCommand: ParsableCommand {
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
             let store = InvoiceStore(db)
-            let invoice = try store.invoice(named: number)
-            let credited = try CreditNote.requestedLines(lines, currency: invoice.currency)
-            let note = try store.creditNote(number: number, lines: credited, reason: reason,
-                                            on: try dayOrToday(date), audit: .commandLine)
+            let note = try store.creditNote(number: number, linesText: lines, reason: reason, on: try dayOrToday(date), audit: .commandLine)
             print("credit note \(note.number) for \(number): \(note.total)")
         }
     }

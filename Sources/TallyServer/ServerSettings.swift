@@ -16,12 +16,15 @@ public struct ServerSettings: Sendable {
     public var temporaryDirectory = FileManager.default.temporaryDirectory
     /// The migrations this build knows: `/readyz` is 503 until every one is applied.
     public var migrationsDirectory: URL
+    /// The rate card folder (`TALLY_RATES`, else `rates/`): an accepted quote writes its customer's card here, as the CLI does.
+    public var ratesDirectory: URL
     /// The issuer invoices are made by (read for every run and finalize, as the CLI does).
     public var issuer: @Sendable () throws -> Issuer
 
     /// Settings from the project's folders (`config/issuer.yaml`, `migrations/`).
     public init(paths: ProjectPaths = .discover()) {
         migrationsDirectory = paths.migrationsDirectory()
+        ratesDirectory = paths.ratesDirectory()
         issuer = { try paths.issuer() }
     }
 

@@ -23,6 +23,12 @@ public enum TallyAPI {
         HealthRoutes(environment: environment).register(on: router)
         UsageRoutes(environment: environment).register(on: router)
         InvoiceRoutes(environment: environment).register(on: router)
+        InvoiceLifecycleRoutes(environment: environment).register(on: router)
+        CustomerRoutes(environment: environment).register(on: router)
+        RateCardRoutes(environment: environment).register(on: router)
+        QuoteRoutes(environment: environment).register(on: router)
+        ReportRoutes(environment: environment).register(on: router)
+        OpenAPIRoutes().register(on: router)
         return router
     }
 
