@@ -11,13 +11,13 @@ import TallyTesting
 
 @Suite("Quote routes")
 struct QuoteRoutesTests {
-    static let prospect = #"{"prospect":"Globex","volumes":["m:input=1e9,output=1e8"],"discount":"10%","as_of":"2026-12-01"}"#
+    static let prospect = #"{"prospect":"Globex","volumes":["m:input=1e9,output=1e8"],"card":"usd","discount":"10%","as_of":"2026-12-01"}"#
 
     @Test func createShowListAccept() async throws {
         try await RoutesFixture.withServer { client, keys, pool, rates in
             let created = try await client.execute(uri: "/v1/quotes", method: .post, headers: RoutesFixture.json(keys, .sales),
                                                    body: .text(Self.prospect))
-            #expect(created.status == .created)
+            #expect(created.status == .created, "\(created.text)")
             #expect(created.object["stored"] as? Bool == true)
             #expect(created.object["status"] as? String == "open")
             let quote = created.object["quote"] as? [String: Any] ?? [:]
