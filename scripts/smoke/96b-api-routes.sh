@@ -13,9 +13,9 @@ printf '%s\n' '{"id":"1","customer":"acme","model":"llama-3.3-70b-instruct","tim
 DATABASE_URL=$url "$tally" usage ingest "$a/events.ndjson" >/dev/null 2>&1
 DATABASE_URL=$url "$tally" invoice run --period $P >/dev/null
 DATABASE_URL=$url "$tally" invoice finalize --period $P >/dev/null
-finance=$(DATABASE_URL=$url "$tally" keys create --name books --role finance | tail -n 1)
-sales=$(DATABASE_URL=$url "$tally" keys create --name deals --role sales | tail -n 1)
-ops=$(DATABASE_URL=$url "$tally" keys create --name watch --role ops | tail -n 1)
+finance=$(DATABASE_URL=$url "$tally" keys create --name books --role finance 2>/dev/null | tail -n 1)
+sales=$(DATABASE_URL=$url "$tally" keys create --name deals --role sales 2>/dev/null | tail -n 1)
+ops=$(DATABASE_URL=$url "$tally" keys create --name watch --role ops 2>/dev/null | tail -n 1)
 DATABASE_URL=$url TALLY_RATES=$a/rates "$tally" serve --port 0 >"$a/serve.out" 2>"$a/serve.log" &
 serve_pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$a/serve.log" 2>/dev/null && break; sleep 0.1; done
