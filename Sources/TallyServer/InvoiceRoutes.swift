@@ -89,8 +89,8 @@ struct InvoiceRoutes {
             json = .object([
                 "name": .text(invoice.name), "number": invoice.number.map(JSONValue.text) ?? .null,
                 "customer": .text(invoice.customer.id), "period": .text(period), "status": .text(invoice.status.rawValue),
-                "currency": .text(invoice.currency.code), "subtotal": .text(invoice.subtotal.amount.description),
-                "tax_total": .text(invoice.taxTotal.amount.description), "total": .text(invoice.total.amount.description),
+                "currency": .text(invoice.currency.code), "subtotal": .text(invoice.subtotal.exactText),
+                "tax_total": .text(invoice.taxTotal.exactText), "total": .text(invoice.total.exactText),
                 "issue_date": invoice.issueDate.map { JSONValue.text($0.description) } ?? .null,
                 "due_date": invoice.dueDate.map { JSONValue.text($0.description) } ?? .null,
                 "paid_on": invoice.paidOn.map { JSONValue.text($0.description) } ?? .null,
@@ -186,7 +186,7 @@ struct InvoiceRoutes {
         environment.metrics.invoiceRun()
         let totals = summary.totals.sorted { $0.key.code < $1.key.code }.map { currency, figures -> (String, JSONValue) in
             let names = ["subtotal", "credits", "tax", "total"]
-            return (currency.code, .object(Dictionary(uniqueKeysWithValues: zip(names, figures.map { JSONValue.text($0.amount.description) }))))
+            return (currency.code, .object(Dictionary(uniqueKeysWithValues: zip(names, figures.map { JSONValue.text($0.exactText) }))))
         }
         return JSONResponse.make(.object([
             "period": .text(period.description), "customers": .number(summary.customers), "drafts": .number(summary.drafts),
