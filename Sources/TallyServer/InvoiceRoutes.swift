@@ -171,7 +171,7 @@ struct InvoiceRoutes {
 
     func run(_ request: Request, _ context: TallyRequestContext) async throws -> Response {
         let key = try context.require(.invoicesWrite)
-        let body = try await JSONResponse.decode(PeriodBody.self, from: request)
+        let body = try await JSONResponse.decode(PeriodBody.self, fields: ["period", "customer"], from: request)
         let period = try BillingMonth(parsing: body.period)
         let issuer = try environment.settings.issuer()
         let actor = environment.actor(key)
@@ -196,7 +196,7 @@ struct InvoiceRoutes {
 
     func finalize(_ request: Request, _ context: TallyRequestContext) async throws -> Response {
         let key = try context.require(.invoicesWrite)
-        let body = try await JSONResponse.decode(PeriodBody.self, from: request)
+        let body = try await JSONResponse.decode(PeriodBody.self, fields: ["period", "customer", "date"], from: request)
         let period = try BillingMonth(parsing: body.period)
         let issueDate = try body.date.map { try CivilDate(parsing: $0) } ?? environment.settings.clock.today
         let issuer = try environment.settings.issuer()

@@ -209,6 +209,11 @@ struct ServerTests {
             let noBody = try await client.execute(
                 uri: "/v1/invoice-runs", method: .post, headers: headers(keys, .admin, [.contentType: "application/json"]), body: .text("{"))
             #expect(noBody.status == .badRequest)
+            let typo = try await client.execute(
+                uri: "/v1/invoices/finalize", method: .post, headers: headers(keys, .admin, [.contentType: "application/json"]),
+                body: .text(#"{"period":"2026-11","dat":"2026-12-01"}"#))
+            #expect(typo.status == .badRequest)
+            #expect((typo.object["detail"] as? String)?.contains("\"dat\"") == true)
         }
     }
 }
