@@ -89,8 +89,8 @@ struct InvoiceRoutes {
             json = .object([
                 "name": .text(invoice.name), "number": invoice.number.map(JSONValue.text) ?? .null,
                 "customer": .text(invoice.customer.id), "period": .text(period), "status": .text(invoice.status.rawValue),
-                "currency": .text(invoice.currency.code), "subtotal": .text(invoice.subtotal.amount.description),
-                "tax_total": .text(invoice.taxTotal.amount.description), "total": .text(invoice.total.amount.description),
+                "currency": .text(invoice.currency.code), "subtotal": .text(invoice.subtotal.exactText),
+                "tax_total": .text(invoice.taxTotal.exactText), "total": .text(invoice.total.exactText),
                 "issue_date": invoice.issueDate.map { JSONValue.text($0.description) } ?? .null,
                 "due_date": invoice.dueDate.map { JSONValue.text($0.description) } ?? .null,
                 "paid_on": invoice.paidOn.map { JSONValue.text($0.description) } ?? .null,
@@ -171,7 +171,7 @@ struct InvoiceRoutes {
 
     func run(_ request: Request, _ context: TallyRequestContext) async throws -> Response {
         let key = try context.require(.invoicesWrite)
-        let body = try await JSONResponse.decode(PeriodBody.self, from: request)
+        let body = try await JSONResponse.decode(PeriodBody.self, fields: ["period", "customer"], from: request)
         let period = try BillingMonth(parsing: body.period)
         let issuer = try environment.settings.issuer()
         let actor = environment.actor(key)
@@ -186,7 +186,7 @@ struct InvoiceRoutes {
         environment.metrics.invoiceRun()
         let totals = summary.totals.sorted { $0.key.code < $1.key.code }.map { currency, figures -> (String, JSONValue) in
             let names = ["subtotal", "credits", "tax", "total"]
-            return (currency.code, .object(Dictionary(uniqueKeysWithValues: zip(names, figures.map { JSONValue.text($0.amount.description) }))))
+            return (currency.code, .object(Dictionary(uniqueKeysWithValues: zip(names, figures.map { JSONValue.text($0.exactText) }))))
         }
         return JSONResponse.make(.object([
             "period": .text(period.description), "customers": .number(summary.customers), "drafts": .number(summary.drafts),
@@ -196,7 +196,7 @@ struct InvoiceRoutes {
 
     func finalize(_ request: Request, _ context: TallyRequestContext) async throws -> Response {
         let key = try context.require(.invoicesWrite)
-        let body = try await JSONResponse.decode(PeriodBody.self, from: request)
+        let body = try await JSONResponse.decode(PeriodBody.self, fields: ["period", "customer", "date"], from: request)
         let period = try BillingMonth(parsing: body.period)
         let issueDate = try body.date.map { try CivilDate(parsing: $0) } ?? environment.settings.clock.today
         let issuer = try environment.settings.issuer()

@@ -3,8 +3,9 @@
 /// ingester's exact parser reads each line), and element N of the array is
 /// line N of the output, so rejects name the element.
 ///
-/// Whitespace between tokens is dropped (a pretty-printed element becomes
-/// one line); strings are copied byte for byte. An element holding a raw
+/// Each run of whitespace between tokens becomes one space (a pretty-printed
+/// element becomes one line; `1 2` stays two tokens, which the parser
+/// refuses, never `12`); strings are copied byte for byte. An element holding a raw
 /// control character inside a string (invalid JSON, and a line break would
 /// shift every later line) becomes an empty line plus a reject of its own.
 enum JSONArraySplitter {
@@ -49,6 +50,7 @@ enum JSONArraySplitter {
             var inString = false
             var controlInString = false
             var started = false
+            var pendingSpace = false
             elementLoop: while i < n {
                 let byte = bytes[i]
                 if inString {
@@ -66,6 +68,7 @@ enum JSONArraySplitter {
                 }
                 switch byte {
                 case 0x20, 0x0A, 0x0D, 0x09:
+                    pendingSpace = started
                     i += 1
                     continue elementLoop
                 case UInt8(ascii: "\""):
@@ -79,6 +82,10 @@ enum JSONArraySplitter {
                     if depth == 0 { break elementLoop }
                 default:
                     break
+                }
+                if pendingSpace {
+                    result.lines.append(0x20)
+                    pendingSpace = false
                 }
                 started = true
                 result.lines.append(byte)

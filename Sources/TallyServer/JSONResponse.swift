@@ -20,8 +20,10 @@ enum JSONResponse {
     }
 
     /// A small JSON request body (commands like `{"period": "2026-11"}`),
-    /// decoded into `T`, whose fields are text (never a number read as a `Double`).
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = 64 * 1024) async throws -> T {
+    /// decoded into `T`, whose fields are text (never a number read as a
+    /// `Double`). Keys outside `fields` are refused (a typo must not be
+    /// silently ignored).
+    static func decode<T: Decodable>(_ type: T.Type, fields: Set<String>, from request: Request, limit: Int = 64 * 1024) async throws -> T {
         let mediaType = (request.headers[.contentType] ?? "").split(separator: ";").first.map {
             $0.trimmingCharacters(in: .whitespaces).lowercased()
         } ?? ""
@@ -29,6 +31,13 @@ enum JSONResponse {
             throw Problem(status: .unsupportedMediaType, code: "http.unsupported_media_type", detail: "send a JSON object as application/json")
         }
         let bytes = try await UsageRoutes.collect(request, limit: limit)
+        if let keys = try? JSONDecoder().decode(KeyNames.self, from: Data(bytes)) {
+            let unknown = keys.names.filter { !fields.contains($0) }.sorted()
+            guard unknown.isEmpty else {
+                throw Problem.badRequest(
+                    "input.invalid", "unknown field(s) \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")); known: \(fields.sorted().joined(separator: ", "))")
+            }
+        }
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch let DecodingError.keyNotFound(key, _) {
@@ -38,5 +47,21 @@ enum JSONResponse {
         } catch {
             throw Problem.badRequest("input.invalid", "the body is not a valid JSON object")
         }
+    }
+}
+
+/// The keys of a JSON object, whatever their values.
+private struct KeyNames: Decodable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    let names: [String]
+
+    init(from decoder: any Decoder) throws {
+        names = try decoder.container(keyedBy: Key.self).allKeys.map(\.stringValue)
     }
 }

@@ -50,7 +50,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         case let problem as Problem:
             return problem
         case let error as HTTPError:
-            return Problem(status: error.status, code: Self.code(for: error.status), detail: error.body ?? error.status.reasonPhrase)
+            let detail = error.body ?? (error.status == .notFound ? "nothing here: no route answers this method and path (see docs/api.md)" : error.status.reasonPhrase)
+            return Problem(status: error.status, code: Self.code(for: error.status), detail: detail)
         default:
             break
         }

@@ -4,9 +4,10 @@ import TallyPresentation
 /// A JSON object request body read strictly, for the API's commands
 /// (create a customer, void an invoice, price a quote).
 ///
-/// Unknown fields are refused (400 `input.invalid`, naming the field and the
-/// known ones) rather than ignored: a misspelt `reson` or `fail_below_flor`
-/// silently dropped would do something else than the caller meant. Amounts,
+/// Unknown fields are refused (400 `input.invalid`, naming them and the
+/// known ones, the rule of every command body) rather than ignored: a
+/// misspelt `reson` or `fail_below_flor` silently dropped would do
+/// something else than the caller meant. Amounts,
 /// prices and token counts are JSON strings read by the CLI's own parsers;
 /// a number arrives only where a small count is expected (`valid_days`),
 /// read as an exact integer: a fraction or a number beyond 64 bits is a
@@ -14,16 +15,10 @@ import TallyPresentation
 struct RequestFields: Sendable {
     let fields: [String: JSONValue]
 
-    /// Reads the body (`application/json`, within the server's body limit)
-    /// and refuses fields not in `allowed` and missing `required` ones.
+    /// Reads the body (``JSONResponse/decode(_:fields:from:limit:)``: JSON,
+    /// within its limit, no field outside `allowed`) and refuses missing `required` ones.
     static func read(_ request: Request, allowed: Set<String>, required: Set<String> = []) async throws -> RequestFields {
-        let fields = try await JSONResponse.decode([String: JSONValue].self, from: request)
-        let unknown = fields.keys.filter { !allowed.contains($0) }.sorted()
-        if let first = unknown.first {
-            throw Problem.badRequest(
-                "input.invalid",
-                "unknown field \"\(first)\"\(unknown.count > 1 ? " (and \(unknown.count - 1) more)" : "") (known: \(allowed.sorted().joined(separator: ", ")))")
-        }
+        let fields = try await JSONResponse.decode([String: JSONValue].self, fields: allowed, from: request)
         if let missing = required.subtracting(fields.keys).sorted().first {
             throw Problem.badRequest("input.invalid", "the JSON object needs \"\(missing)\"")
         }

@@ -60,7 +60,7 @@ struct CustomerRoutesTests {
                 body: .text(Self.globex.replacingOccurrences(of: "\"card\"", with: "\"cards\"")))
             #expect(unknownField.status == .badRequest)
             #expect(unknownField.object["code"] as? String == "input.invalid")
-            #expect((unknownField.object["detail"] as? String)?.contains(#"unknown field "cards""#) == true)
+            #expect((unknownField.object["detail"] as? String)?.contains(#"unknown field(s) "cards""#) == true)
 
             let badCountry = try await client.execute(
                 uri: "/v1/customers", method: .post, headers: RoutesFixture.json(keys, .finance),

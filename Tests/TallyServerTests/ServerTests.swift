@@ -109,7 +109,8 @@ struct ServerTests {
     @Test func ingestJSONArrayNumbersElementsFromOne() async throws {
         try await ServerFixture.withServer { client, keys, _ in
             let huge = ServerFixture.event("a4").replacingOccurrences(of: "\"input_tokens\":1000", with: "\"input_tokens\":1\(String(repeating: "0", count: 40))")
-            let body = "[\n  \(ServerFixture.event("a1")),\n  {\"id\": \"a2\"},\n  7,\n  \(ServerFixture.event("a3", input: 123_456)),\n\(huge)\n]"
+            let pretty = ServerFixture.event("a1").replacingOccurrences(of: ",", with: ",\n    ").replacingOccurrences(of: "\":", with: "\": ")
+            let body = "[\n  \(pretty),\n  {\"id\": \"a2\"},\n  7,\n  \(ServerFixture.event("a3", input: 123_456)),\n\(huge)\n]"
             let response = try await client.execute(
                 uri: "/v1/usage/events", method: .post, headers: headers(keys, .ingest, [.contentType: "application/json"]), body: .text(body))
             #expect(response.status == .ok)
@@ -208,6 +209,11 @@ struct ServerTests {
             let noBody = try await client.execute(
                 uri: "/v1/invoice-runs", method: .post, headers: headers(keys, .admin, [.contentType: "application/json"]), body: .text("{"))
             #expect(noBody.status == .badRequest)
+            let typo = try await client.execute(
+                uri: "/v1/invoices/finalize", method: .post, headers: headers(keys, .admin, [.contentType: "application/json"]),
+                body: .text(#"{"period":"2026-11","dat":"2026-12-01"}"#))
+            #expect(typo.status == .badRequest)
+            #expect((typo.object["detail"] as? String)?.contains("\"dat\"") == true)
         }
     }
 }

@@ -8,6 +8,7 @@ DATABASE_URL=$url "$tally" rates load "$repo/rates" >/dev/null
 DATABASE_URL=$url "$tally" market import "$repo/data/litellm-model-prices-1.110.2.json" >/dev/null
 site=$(psql "$url" -qAt -c "SELECT id FROM sites ORDER BY id LIMIT 1")
 DATABASE_URL=$url "$tally" customers add --id acme --name "Acme AI" --email billing@acme.ai --country US --currency USD >/dev/null
+DATABASE_URL=$url "$tally" keys create --name smoke-ops --role ops >/dev/null 2>&1
 # 2.7 billion input tokens (30 events of 90M, under the per-event limit): counts and amounts
 # large enough to need thousands separators in tables.
 for i in $(seq 1 30); do
@@ -36,6 +37,7 @@ commands=(
     "quote show $quote"
     "quote list"
     "audit"
+    "keys list"
 )
 # The list above must name every command whose help offers --format (but usage ingest).
 offered=$(python3 - "$tally" <<'EOF'

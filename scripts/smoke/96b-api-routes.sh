@@ -38,7 +38,7 @@ out=$(api_call POST /v1/customers "$sales" '{"id":"x","name":"X","billing_email"
 [ "${out%% *}" = 403 ] && grep -q '"code":"auth.forbidden"' <<<"$out"
 check "API: sales may not create a customer (403 problem)" $?
 out=$(api_call POST /v1/customers "$finance" '{"id":"y","name":"Y","billing_email":"y@y.example","country":"US","currency":"USD","colour":"red"}')
-[ "${out%% *}" = 400 ] && grep -q 'unknown field \\"colour\\"' <<<"$out"
+[ "${out%% *}" = 400 ] && grep -q 'unknown field(s) \\"colour\\"' <<<"$out"
 check "API: an unknown field is refused (400), nothing stored" $?
 out=$(api_call GET "/v1/customers/acme/usage/$P?by=day" "$finance")
 [ "${out%% *}" = 200 ] && grep -q "\"day\":\"$P-03\"" <<<"$out" && grep -q '"input_tokens":2000000' <<<"$out"
