@@ -207,6 +207,18 @@ enum OpenAPIDocument {
         "tags": [
           "usage"
         ],
+        "parameters": [
+          {
+            "name": "strict",
+            "in": "query",
+            "required": false,
+            "description": "`true` rejects events with keys Tally does not know (`tally usage ingest --strict`).",
+            "schema": {
+              "type": "boolean",
+              "default": false
+            }
+          }
+        ],
         "requestBody": {
           "required": true,
           "description": "NDJSON (one event per line) or a JSON array of events: id, customer, model, timestamp, input_tokens, cached_input_tokens, output_tokens, site, tag (docs/usage.md).",
@@ -293,6 +305,9 @@ enum OpenAPIDocument {
           },
           "409": {
             "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
@@ -389,6 +404,9 @@ enum OpenAPIDocument {
           },
           "409": {
             "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
@@ -788,6 +806,9 @@ enum OpenAPIDocument {
           "409": {
             "$ref": "#/components/responses/Conflict"
           },
+          "413": {
+            "$ref": "#/components/responses/TooLarge"
+          },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
           }
@@ -838,6 +859,9 @@ enum OpenAPIDocument {
           },
           "409": {
             "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
@@ -978,6 +1002,9 @@ enum OpenAPIDocument {
           "409": {
             "$ref": "#/components/responses/Conflict"
           },
+          "413": {
+            "$ref": "#/components/responses/TooLarge"
+          },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
           }
@@ -1041,6 +1068,9 @@ enum OpenAPIDocument {
           "409": {
             "$ref": "#/components/responses/Conflict"
           },
+          "413": {
+            "$ref": "#/components/responses/TooLarge"
+          },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
           }
@@ -1103,6 +1133,9 @@ enum OpenAPIDocument {
           },
           "409": {
             "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
@@ -1270,6 +1303,9 @@ enum OpenAPIDocument {
           "409": {
             "$ref": "#/components/responses/Conflict"
           },
+          "413": {
+            "$ref": "#/components/responses/TooLarge"
+          },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
           }
@@ -1378,6 +1414,9 @@ enum OpenAPIDocument {
           },
           "409": {
             "$ref": "#/components/responses/Conflict"
+          },
+          "413": {
+            "$ref": "#/components/responses/TooLarge"
           },
           "415": {
             "$ref": "#/components/responses/UnsupportedMediaType"
@@ -1627,7 +1666,7 @@ enum OpenAPIDocument {
         }
       },
       "TooLarge": {
-        "description": "The body is over the configured limit.",
+        "description": "The body is over the limit (`http.too_large`): 16 MiB for usage events (configurable), 64 KiB for command bodies.",
         "content": {
           "application/problem+json": {
             "schema": {
