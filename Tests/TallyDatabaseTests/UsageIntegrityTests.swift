@@ -146,4 +146,34 @@ struct UsageIntegrityTests {
             #expect(drift == 0)
         }
     }
+
+    /// `tally usage verify`: nothing to report on an exact rollup; one rollup
+    /// row and one raw event corrupted by hand are both reported, each with
+    /// both sides, and nothing of another month.
+    @Test func verifyReportsACorruptedRollupRowAndACorruptedRawEvent() async throws {
+        try await setup.withSetup { pool, temp in
+            _ = try await ingest(pool, temp, "e.ndjson", [
+                UsageIngestTests.event("v1", at: "2026-11-03T10:15:00Z", input: 100, output: 10),
+                UsageIngestTests.event("v2", at: "2026-11-03T10:45:00Z", input: 50, output: 5),
+                UsageIngestTests.event("v3", at: "2026-11-04T08:00:00Z", input: 7, output: 1, tag: "key-a"),
+                UsageIngestTests.event("v4", at: "2026-12-01T00:00:00Z", input: 9, output: 9),
+            ])
+            let november = try BillingMonth(parsing: "2026-11")
+            let clean = try await pool.withConnection { db in try UsageVerifier(db).verify(period: november) }
+            #expect(clean.isEmpty)
+            let differences = try await pool.withConnection { db in
+                try db.execute("UPDATE usage_hourly SET output_tokens = output_tokens + 1 WHERE hour = '2026-11-03T10:00:00Z'")
+                try db.execute("UPDATE usage_events SET input_tokens = 8 WHERE event_id = 'v3'")
+                try db.execute("UPDATE usage_events SET input_tokens = 1 WHERE event_id = 'v4'")  // December: not November's
+                return try UsageVerifier(db).verify(period: november)
+            }
+            #expect(differences.count == 2)
+            #expect(differences.map(\.hour.description) == ["2026-11-03T10:00:00Z", "2026-11-04T08:00:00Z"])
+            #expect(differences[0].rollup == UsageVerifier.Sums(input: 150, cachedInput: 0, output: 16, events: 2))
+            #expect(differences[0].events == UsageVerifier.Sums(input: 150, cachedInput: 0, output: 15, events: 2))
+            #expect(differences[1].tag == "key-a" && differences[1].rollup?.input == 7 && differences[1].events?.input == 8)
+            let december = try await pool.withConnection { db in try UsageVerifier(db).verify(period: try BillingMonth(parsing: "2026-12")) }
+            #expect(december.count == 1)
+        }
+    }
 }
