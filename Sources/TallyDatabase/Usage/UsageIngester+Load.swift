@@ -88,7 +88,8 @@ extension UsageIngester {
             let customer: Int32
             let month: CivilDate
         }
-        /// Months whose partition exists (ensured in this ingest).
+        /// Months whose partition exists (read at each chunk's start, and
+        /// ensured in this ingest): look-ups read only these.
         private var partitions: Set<CivilDate> = []
         /// Rejects of the batch being read, written in line order once its
         /// conflicts are known.
@@ -108,10 +109,10 @@ extension UsageIngester {
                 try db.execute("SELECT DISTINCT model FROM rate_card_prices ORDER BY model").map { try $0.decode(0, as: String.self) })
         }
 
-        /// Reads which months are closed, at the start of each chunk's
-        /// transaction (under the closing lock): a month finalized between
-        /// two chunks makes the next chunk's events of it late.
-        mutating func refreshClosedMonths() throws {
+        /// Reads which months are closed and which partitions exist, at the
+        /// start of each chunk's transaction (under the closing lock): a month
+        /// finalized between two chunks makes the next chunk's events of it late.
+        mutating func startChunk() throws {
             let customers = self.customers
             var finalized = Set<CustomerMonth>()
             for row in try db.execute("SELECT customer_id, period FROM invoices WHERE status <> 'draft'") {
@@ -121,6 +122,15 @@ extension UsageIngester {
             }
             self.finalized = finalized
             closedMonths = Set(try db.execute("SELECT month FROM closed_periods").map { try $0.decode(0, as: CivilDate.self) })
+            // Partitions are named usage_events_YYYY_MM (ensure_usage_partition).
+            for row in try db.execute(
+                """
+                SELECT to_date(substr(c.relname, 14), 'YYYY_MM') FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = 'usage_events'::regclass AND c.relname ~ '^usage_events_[0-9]{4}_[0-9]{2}$'
+                """)
+            {
+                partitions.insert(try row.decode(0, as: CivilDate.self))
+            }
         }
 
         /// Loads up to `events` more input events (lines, rejected ones
@@ -267,9 +277,10 @@ extension UsageIngester {
                 let month = month(of: accepted.event.occurredAt)
                 months.append(lastMonthText[...])
                 if seenMonths.insert(month).inserted {
-                    for m in UsageIngester.dedupeWindow(around: month) { windowMonths.insert(m) }
+                    for m in UsageIngester.dedupeWindow(around: month) where partitions.contains(m) { windowMonths.insert(m) }
                 }
             }
+            guard !windowMonths.isEmpty else { return [:] }  // no partition in the window: nothing stored
             let names = customers.names
             let rows = try db.execute(
                 """

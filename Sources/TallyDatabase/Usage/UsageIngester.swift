@@ -43,6 +43,8 @@ public struct UsageIngester {
         /// Occurrences of unknown keys beyond the first
         /// ``UnknownKey/listedAtMost`` distinct ones (counted, not listed).
         public var unlistedUnknownKeys = 0
+
+        public init() {}
     }
 
     /// A key events carried that Tally does not know (`"output_token"`, a
@@ -155,7 +157,7 @@ public struct UsageIngester {
         while more {
             more = try db.transaction {
                 try db.execute("SELECT pg_advisory_xact_lock_shared(hashtext(\(Self.closingLock)))")
-                try load.refreshClosedMonths()
+                try load.startChunk()
                 return try load.runChunk(events: chunkEvents)
             }
         }
