@@ -176,4 +176,40 @@ struct UsageIntegrityTests {
             #expect(december.count == 1)
         }
     }
+
+    /// Usage billed on an issued invoice could be edited or deleted by
+    /// hand, changing what the invoice was based on. Now raw events and
+    /// rollup rows of a billing month closed for their customer refuse
+    /// UPDATE, DELETE and TRUNCATE; open months and other customers do not,
+    /// and late usage of the closed month still lands (billed on the next).
+    @Test func usageOfAnIssuedMonthIsFrozen() async throws {
+        try await setup.withSetup { pool, temp in
+            _ = try await ingest(pool, temp, "nov.ndjson", [
+                UsageIngestTests.event("f1", at: "2026-11-03T10:00:00Z"), UsageIngestTests.event("f2", customer: "beta", at: "2026-11-03T10:00:00Z"),
+            ])
+            try await pool.withConnection { db in try UsageIngestTests.finalizeByHand(db, customer: "acme", period: "2026-11-01") }
+            for statement: SQL in [
+                "UPDATE usage_events SET input_tokens = 1 WHERE event_id = 'f1'", "DELETE FROM usage_events WHERE event_id = 'f1'",
+                "UPDATE usage_hourly SET input_tokens = 1 WHERE customer_id = 'acme'", "DELETE FROM usage_hourly WHERE customer_id = 'acme'",
+                "TRUNCATE usage_hourly", "TRUNCATE usage_events",
+            ] {
+                await #expect {
+                    try await pool.withConnection { db in try db.execute(statement) }
+                } throws: {
+                    ($0 as? PostgresError)?.sqlState == .objectNotInPrerequisiteState
+                }
+            }
+            // Beta's November is still open: its rows may change (a test's corruption, a repair).
+            try await pool.withConnection { db in
+                try db.execute("UPDATE usage_events SET input_tokens = 101 WHERE event_id = 'f2'")
+                try db.execute("UPDATE usage_events SET input_tokens = 100 WHERE event_id = 'f2'")
+            }
+            // Late usage of acme's November lands twice in the same hour (the second upserts the late row).
+            let late = try await ingest(pool, temp, "late.ndjson", [UsageIngestTests.event("f3", at: "2026-11-03T10:30:00Z")])
+            let later = try await ingest(pool, temp, "later.ndjson", [UsageIngestTests.event("f4", at: "2026-11-03T10:40:00Z")])
+            #expect(late.accepted == 1 && late.late == 1 && later.accepted == 1 && later.late == 1)
+            let stored = try await Self.stored(pool)
+            #expect(stored.events == 4 && stored.rolled == 4)
+        }
+    }
 }
