@@ -282,6 +282,23 @@ extension UsageIngester {
             }
             guard !windowMonths.isEmpty else { return [:] }  // no partition in the window: nothing stored
             let names = customers.names
+            // With the arrays' true size the planner prefers to sort or hash
+            // the whole window (a scan of every event of the month) over
+            // 200,000 index probes; only probes stay cheap as the month
+            // grows. So, for this statement only: no merge or hash join, and
+            // no JIT (compiling costs more than the probes).
+            let saved = try db.execute(
+                "SELECT current_setting('enable_mergejoin'), current_setting('enable_hashjoin'), current_setting('jit')")[0]
+            let settings = (try saved.decode(0, as: String.self), try saved.decode(1, as: String.self), try saved.decode(2, as: String.self))
+            try db.execute(
+                "SELECT set_config('enable_mergejoin', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('jit', 'off', true)")
+            defer {
+                _ = try? db.execute(
+                    """
+                    SELECT set_config('enable_mergejoin', \(settings.0), true), set_config('enable_hashjoin', \(settings.1), true),
+                           set_config('jit', \(settings.2), true)
+                    """)
+            }
             let rows = try db.execute(
                 """
                 WITH k AS MATERIALIZED (
