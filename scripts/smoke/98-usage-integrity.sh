@@ -34,6 +34,10 @@ psql "$url" -qAt -c "UPDATE usage_hourly SET output_tokens = output_tokens + 5 W
 out=$(DATABASE_URL=$url "$tally" usage verify --period "$P" --format json); rc=$?
 [ $rc -eq 1 ] && grep -q '"rollup_output_tokens" : 25' <<<"$out" && grep -q '"raw_output_tokens" : 20' <<<"$out"
 check "usage verify reports a corrupted rollup row with both sides (exit 1)" $?
+out=$(DATABASE_URL=$url "$tally" usage verify --period "$P" --format csv); rc=$?
+table=$(DATABASE_URL=$url "$tally" usage verify --period "$P"); trc=$?
+[ $rc -eq 1 ] && [ $trc -eq 1 ] && grep -q "1 difference(s)" <<<"$table" && [ "$(wc -l <<<"$out")" -eq 2 ] && grep -q "^acme,${P}-02T10:00:00Z,llama-3.3-70b-instruct,s,,${P}-01,500,0,25,2,500,0,20,2$" <<<"$out"
+check "usage verify --format csv and table: the same difference (exit 1)" $?
 psql "$url" -qAt -c "UPDATE usage_hourly SET output_tokens = output_tokens - 5 WHERE hour = '${P}-02T10:00:00Z'" >/dev/null
 DATABASE_URL=$url "$tally" invoice run --period "$P" >/dev/null && DATABASE_URL=$url "$tally" invoice finalize --period "$P" >/dev/null
 out=$(psql "$url" -qAt -c "UPDATE usage_events SET input_tokens = 1 WHERE event_id = 'i2'" 2>&1); rc=$?
