@@ -282,21 +282,26 @@ extension UsageIngester {
             }
             guard !windowMonths.isEmpty else { return [:] }  // no partition in the window: nothing stored
             let names = customers.names
-            // With the arrays' true size the planner prefers to sort or hash
-            // the whole window (a scan of every event of the month) over
-            // 200,000 index probes; only probes stay cheap as the month
-            // grows. So, for this statement only: no merge or hash join, and
-            // no JIT (compiling costs more than the probes).
+            // Only index probes stay cheap as a month grows: with the arrays'
+            // true size the planner prefers to sort or hash the whole window,
+            // and with statistics of a partition this very ingest is filling
+            // (empty when last analysed) it scans it once per key. So, for
+            // this statement only: no merge or hash join, no sequential scan,
+            // and no JIT (compiling costs more than the probes).
+            let guc = ["enable_mergejoin", "enable_hashjoin", "enable_seqscan", "jit"]
             let saved = try db.execute(
-                "SELECT current_setting('enable_mergejoin'), current_setting('enable_hashjoin'), current_setting('jit')")[0]
-            let settings = (try saved.decode(0, as: String.self), try saved.decode(1, as: String.self), try saved.decode(2, as: String.self))
+                "SELECT current_setting(\(guc[0])), current_setting(\(guc[1])), current_setting(\(guc[2])), current_setting(\(guc[3]))")[0]
+            let settings = try (0..<guc.count).map { try saved.decode($0, as: String.self) }
             try db.execute(
-                "SELECT set_config('enable_mergejoin', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('jit', 'off', true)")
+                """
+                SELECT set_config(\(guc[0]), 'off', true), set_config(\(guc[1]), 'off', true), set_config(\(guc[2]), 'off', true),
+                       set_config(\(guc[3]), 'off', true)
+                """)
             defer {
                 _ = try? db.execute(
                     """
-                    SELECT set_config('enable_mergejoin', \(settings.0), true), set_config('enable_hashjoin', \(settings.1), true),
-                           set_config('jit', \(settings.2), true)
+                    SELECT set_config(\(guc[0]), \(settings[0]), true), set_config(\(guc[1]), \(settings[1]), true),
+                           set_config(\(guc[2]), \(settings[2]), true), set_config(\(guc[3]), \(settings[3]), true)
                     """)
             }
             let rows = try db.execute(
