@@ -10,22 +10,27 @@ struct UsageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "usage",
         abstract: "Usage events: ingest them, look at a customer's month.",
-        subcommands: [Ingest.self, Show.self, Generate.self]
+        subcommands: [Ingest.self, Show.self, Verify.self, Generate.self]
     )
 
     struct Ingest: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Ingest usage events from NDJSON or CSV (a file, or - for standard input).",
+            abstract: "Ingest usage events from NDJSON or CSV (files, or - for standard input).",
             discussion: """
                 One event per line (NDJSON) or row (CSV with a header), fields: id, customer, \
                 model, timestamp (RFC 3339 with zone), input_tokens (uncached input), \
                 cached_input_tokens, output_tokens, site, and optionally tag (API key or \
                 project). The id is the idempotency key per customer: a re-sent event is \
-                counted as a duplicate and not billed twice.
+                counted as a duplicate and not billed twice, whatever month its timestamp \
+                falls in (within two months either side); the same id with other content is \
+                rejected ("duplicate id with different content").
 
                 Good events land even when others are rejected; every rejected event goes to \
-                the rejects file with its line number and reason. Nothing is half-written: \
-                the whole input is one transaction. Events of a month whose invoices are \
+                the rejects file with its line number and reason. Each chunk of --chunk-events \
+                events is one transaction: a crash loses at most the open chunk, and running \
+                the same command again finishes the file, counting nothing twice. Several \
+                files are ingested one after the other, each with its own summary and \
+                rejects file. On a terminal, progress goes to stderr. Events of a month whose invoices are \
                 finalized are kept and marked late, for the next open invoice. An event's \
                 timestamp must lie within 400 days before now and 5 minutes after it \
                 (TALLY_NOW sets now). Keys Tally does not know are ignored and reported \
@@ -34,22 +39,61 @@ struct UsageCommand: ParsableCommand {
                 EXIT STATUS
                   0  every event accepted (or a duplicate)
                   3  some events rejected (see the rejects file); the others landed
-                  1  nothing was loaded (bad input file, database error)
+                  1  a file could not be read or the database failed: its open chunk was \
+                     not loaded (earlier chunks and files were; run the command again)
                 """)
 
-        @Argument(help: "An NDJSON or CSV file, or - for standard input.")
-        var file: String
+        @Argument(help: "NDJSON or CSV files, or - for standard input.")
+        var files: [String]
 
         @Option(help: "ndjson or csv (default: from the file name; ndjson for -).")
         var format: String?
 
-        @Option(help: "Where rejected events go (default: FILE.rejects.ndjson, or rejects.ndjson for -).")
+        @Option(help: "Where rejected events go (default: FILE.rejects.ndjson, or rejects.ndjson for -; one file only).")
         var rejects: String?
+
+        @Option(help: "Events per transaction: a crash loses at most this many.")
+        var chunkEvents = 1_000_000
 
         @Flag(help: "Reject events with keys (CSV: columns) Tally does not know, instead of ignoring the keys.")
         var strict = false
 
+        func validate() throws {
+            guard !files.isEmpty else { throw ValidationError("give at least one file, or - for standard input") }
+            guard chunkEvents > 0 else { throw ValidationError("--chunk-events must be 1 or more, got \(chunkEvents)") }
+            guard rejects == nil || files.count == 1 else { throw ValidationError("--rejects names one file: give one input file with it") }
+            guard files.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("standard input (-) can be read once") }
+        }
+
         func run() throws {
+            let db = try DatabaseTarget().migratedConnection()
+            var total = UsageIngester.Summary()
+            var totalMilliseconds: Int64 = 0
+            var rejectFiles: [String] = []
+            for file in files {
+                let (s, milliseconds, rejectsPath) = try ingest(file, into: db)
+                total.lines += s.lines
+                total.accepted += s.accepted
+                total.late += s.late
+                total.duplicates += s.duplicates
+                total.rejected += s.rejected
+                totalMilliseconds += milliseconds
+                if s.rejected > 0 { rejectFiles.append(rejectsPath) }
+                print((files.count > 1 ? "\(file): " : "") + Self.line(s, milliseconds: milliseconds))
+            }
+            if files.count > 1 { print("total: " + Self.line(total, milliseconds: totalMilliseconds)) }
+            if !rejectFiles.isEmpty {
+                for path in rejectFiles { print("rejected events and reasons: \(path)") }
+                throw ExitCode(3)
+            }
+        }
+
+        static func line(_ s: UsageIngester.Summary, milliseconds: Int64) -> String {
+            "\(s.lines) events: \(s.accepted) accepted (\(s.late) late), \(s.duplicates) duplicate, \(s.rejected) rejected in \(milliseconds) ms (\(Int64(s.lines) * 1000 / milliseconds) events/s)"
+        }
+
+        /// One file: its summary, how long it took and where its rejects went.
+        private func ingest(_ file: String, into db: PostgresConnection) throws -> (UsageIngester.Summary, Int64, String) {
             let format: UsageIngester.Format
             if let given = self.format {
                 guard let parsed = UsageIngester.Format(rawValue: given) else { throw ValidationError("--format must be ndjson or csv") }
@@ -58,14 +102,15 @@ struct UsageCommand: ParsableCommand {
                 format = file.hasSuffix(".csv") ? .csv : .ndjson
             }
             let rejectsPath = rejects ?? (file == "-" ? "rejects.ndjson" : file + ".rejects.ndjson")
-            let db = try DatabaseTarget().migratedConnection()
             let clock = ContinuousClock()
             let start = clock.now
             var ingester = UsageIngester(db)
             ingester.strict = strict
-            let s = try ingester.ingest(path: file, format: format, rejectsPath: rejectsPath) { lines in
-                Terminal.note("… \(lines) lines read")
-            }
+            ingester.chunkEvents = chunkEvents
+            let display = IngestProgress(label: file == "-" ? "stdin" : file, clock: clock, start: start)
+            ingester.onProgress = { display.show($0) }
+            let s = try ingester.ingest(path: file, format: format, rejectsPath: rejectsPath)
+            display.finish()
             for unknown in s.unknownKeys {
                 Terminal.note(
                     "warning: unknown key \(InvoiceJSON.quoted(unknown.key)) in \(unknown.events) event(s), first on line \(unknown.firstLine): "
@@ -74,12 +119,62 @@ struct UsageCommand: ParsableCommand {
             if s.unlistedUnknownKeys > 0 {
                 Terminal.note("warning: \(s.unlistedUnknownKeys) more occurrence(s) of unknown keys beyond the \(s.unknownKeys.count) listed")
             }
-            let milliseconds = max(1, (clock.now - start).milliseconds)
-            print("\(s.lines) events: \(s.accepted) accepted (\(s.late) late), \(s.duplicates) duplicate, \(s.rejected) rejected in \(milliseconds) ms (\(Int64(s.lines) * 1000 / milliseconds) events/s)")
-            if s.rejected > 0 {
-                print("rejected events and reasons: \(rejectsPath)")
-                throw ExitCode(3)
+            return (s, max(1, (clock.now - start).milliseconds), rejectsPath)
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute a month's hourly rollup from its raw events; list every difference, exit 1 if any.",
+            discussion: """
+                Invoices and reports read the hourly rollup; this proves it still adds up to the \
+                stored events: for every (customer, hour, model, site, tag, billing month) of the \
+                month, the token sums and event count of the rollup against those of the raw \
+                events. Each difference is a row (a side missing is shown as -).
+
+                EXIT STATUS
+                  0  the rollup matches the raw events
+                  1  differences found (listed), or the check could not run
+                """)
+        @Option(help: "The month, YYYY-MM.") var period: String
+        @Option(help: "table, csv or json.") var format: OutputFormat = .table
+
+        func run() throws {
+            let month = try BillingMonth(parsing: period)
+            let db = try DatabaseTarget().migratedConnection()
+            let differences = try UsageVerifier(db).verify(period: month)
+            let sides = ["input_tokens", "cached_input_tokens", "output_tokens", "events"]
+            let header = ["customer", "hour", "model", "site", "tag", "billing_month"]
+                + sides.map { "rollup_" + $0 } + sides.map { "raw_" + $0 }
+            func values(_ sums: UsageVerifier.Sums?) -> [String] {
+                guard let sums else { return Array(repeating: "-", count: 4) }
+                return [sums.input, sums.cachedInput, sums.output, sums.events].map(String.init)
             }
+            let rows = differences.map { d in
+                [d.customer, d.hour.description, d.model, d.site, d.tag, d.billingMonth.description] + values(d.rollup) + values(d.events)
+            }
+            switch format {
+            case .table:
+                if rows.isEmpty {
+                    print("\(month): the hourly rollup matches the raw events")
+                } else {
+                    print(TabularOutput(header: header, rows: rows, textColumns: Set(0..<6)).table())
+                    print("\(month): \(rows.count) difference(s) between the hourly rollup and the raw events")
+                }
+            case .csv:
+                print(try TabularOutput(header: header, rows: rows, textColumns: Set(0..<6)).csv(), terminator: "")
+            case .json:
+                let document: JSONValue = .object([
+                    "period": .text(month.description),
+                    "differences": .list(rows.map { row in
+                        .object(Dictionary(uniqueKeysWithValues: zip(header, row).enumerated().map { i, pair in
+                            (pair.0, i < 6 ? JSONValue.text(pair.1) : Int64(pair.1).map(JSONValue.integer) ?? .null)
+                        }))
+                    }),
+                ])
+                print(try TabularOutput.encode(document))
+            }
+            if !differences.isEmpty { throw ExitCode(1) }
         }
     }
 

@@ -23,6 +23,8 @@ struct CSVFile {
     private var position = 0
     private var atEnd = false
     private var line = 1
+    /// Bytes read from the file so far (for progress: at most 1 MiB ahead of the records returned).
+    private(set) var bytesRead = 0
 
     init(path: String) throws(ImportProblem) {
         self.path = path
@@ -60,6 +62,7 @@ struct CSVFile {
             atEnd = true
             return
         }
+        bytesRead += chunk.count
         buffer.append(contentsOf: chunk)
     }
 

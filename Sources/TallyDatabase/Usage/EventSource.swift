@@ -72,6 +72,18 @@ struct EventSource {
         lines != nil ? String(decoding: lastLine, as: UTF8.self) : lastFields.joined(separator: ",")
     }
 
+    /// The last event's input as bytes, kept with an accepted event in case
+    /// it turns out to conflict with a stored one (NDJSON: a slice of the
+    /// buffer, no copy).
+    func inputBytes() -> ArraySlice<UInt8> {
+        lines != nil ? lastLine : Array(lastFields.joined(separator: ",").utf8)[...]
+    }
+
+    /// Bytes read from the input so far.
+    var bytesRead: Int {
+        lines?.bytesRead ?? csv?.bytesRead ?? 0
+    }
+
     /// The columns of an event (NDJSON keys, CSV header).
     static let fields: Set<String> = [
         "id", "customer", "model", "timestamp", "input_tokens", "cached_input_tokens", "output_tokens", "site", "tag",

@@ -9,6 +9,8 @@ struct LineReader {
     private var start = 0
     private var atEnd = false
     private(set) var lineNumber = 0
+    /// Bytes read from the input so far (for progress: at most 1 MiB ahead of the lines returned).
+    private(set) var bytesRead = 0
 
     init(path: String) throws(ImportProblem) {
         handle = try CSVFile.open(path)
@@ -37,7 +39,12 @@ struct LineReader {
                 start = 0
             }
             let chunk = (try? handle.read(upToCount: 1 << 20)) ?? nil
-            if let chunk, !chunk.isEmpty { buffer.append(contentsOf: chunk) } else { atEnd = true }
+            if let chunk, !chunk.isEmpty {
+                bytesRead += chunk.count
+                buffer.append(contentsOf: chunk)
+            } else {
+                atEnd = true
+            }
         }
     }
 }

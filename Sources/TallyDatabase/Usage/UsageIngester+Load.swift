@@ -2,15 +2,55 @@ import TallyCore
 import TallyPostgres
 
 extension UsageIngester {
-    /// One ingest in progress, inside its transaction: reading, batching,
-    /// the choice of path, and the rollup (see ``UsageIngester``).
+    /// One ingest in progress: reading, batching, deduplication and the
+    /// rollup (see ``UsageIngester``). Lives across the chunks' transactions.
     struct Load {
         /// An event that passed every check, with its names interned.
         private struct Accepted {
             var event: EventLineParser.Event
             var customer: Int32
             var model: Int32
+            var line: Int
+            /// The input as read, for the rejects file should it conflict.
+            var input: ArraySlice<UInt8>
         }
+
+        /// (customer, event id): the idempotency key, hashed over its bytes in one call.
+        private struct EventKey: Hashable {
+            let customer: Int32
+            let id: ByteStringTable.Key
+        }
+
+        /// What became of an event that was not new.
+        private enum Outcome {
+            case duplicate
+            case conflict
+        }
+
+        /// A stored event's content, as the look-up read it.
+        private struct Stored {
+            var occurredAt: UTCTimestamp
+            var model: [UInt8]
+            var site: [UInt8]
+            var tag: [UInt8]
+            var input: Int64
+            var cached: Int64
+            var output: Int64
+
+            /// Whether `event` carries this content (all that is stored and
+            /// billed: time, model, site, tag, token counts).
+            func matches(_ event: EventLineParser.Event) -> Bool {
+                occurredAt == event.occurredAt && input == event.input && cached == event.cached && output == event.output
+                    && model.elementsEqual(event.model) && site.elementsEqual(event.site) && tag.elementsEqual(event.tag)
+            }
+        }
+
+        /// Duplicate if `event` matches any of the stored copies, else a conflict.
+        private static func outcome(_ event: EventLineParser.Event, against stored: [Stored]) -> Outcome {
+            stored.contains { $0.matches(event) } ? .duplicate : .conflict
+        }
+
+        static let conflictReason = "duplicate id with different content"
 
         private static let columns: SQL = """
             (month, customer_id, event_id, occurred_at, model, site_id, tag,
@@ -23,6 +63,8 @@ extension UsageIngester {
         var summary = Summary()
         var timer = PhaseTimer()
         var progress: ((Int) -> Void)?
+        var onProgress: ((Progress) -> Void)?
+        var totalBytes: Int?
         var batchSize = 200_000
         private var rollup = HourlyRollup()
         var rollupLimit = 500_000
@@ -38,21 +80,20 @@ extension UsageIngester {
         private var tags = ByteStringTable()
         /// (customer, month) pairs whose invoice is no longer a draft: usage
         /// arriving for them is late, billed on the next open month.
-        private let finalized: Set<CustomerMonth>
+        private var finalized: Set<CustomerMonth> = []
         /// Months finalized as a whole (`closed_periods`): closed for every
         /// customer, including those that had no invoice in them (SPEC §4).
-        private let closedMonths: Set<CivilDate>
+        private var closedMonths: Set<CivilDate> = []
         private struct CustomerMonth: Hashable {
             let customer: Int32
             let month: CivilDate
         }
-        /// Months whose partition exists (ensured in this transaction).
+        /// Months whose partition exists (read at each chunk's start, and
+        /// ensured in this ingest): look-ups read only these.
         private var partitions: Set<CivilDate> = []
-        /// The event read past the end of a batch (its month needs a partition first).
-        private var pending: Accepted?
-        /// Set once a batch met an event already stored: from then on every
-        /// batch goes through staging and `ON CONFLICT DO NOTHING`.
-        private var deduplicating = false
+        /// Rejects of the batch being read, written in line order once its
+        /// conflicts are known.
+        private var batchRejects: [(line: Int, reason: String, input: String)] = []
         // The last event's day and what follows from it (events come in runs of a day).
         private var lastDay = Int64.min
         private var lastMonth = CivilDate(daysSinceEpoch: 0)
@@ -66,6 +107,12 @@ extension UsageIngester {
             customers = ByteStringTable(try db.execute("SELECT id FROM customers ORDER BY id").map { try $0.decode(0, as: String.self) })
             models = ByteStringTable(
                 try db.execute("SELECT DISTINCT model FROM rate_card_prices ORDER BY model").map { try $0.decode(0, as: String.self) })
+        }
+
+        /// Reads which months are closed and which partitions exist, at the
+        /// start of each chunk's transaction (under the closing lock): a month
+        /// finalized between two chunks makes the next chunk's events of it late.
+        mutating func startChunk() throws {
             let customers = self.customers
             var finalized = Set<CustomerMonth>()
             for row in try db.execute("SELECT customer_id, period FROM invoices WHERE status <> 'draft'") {
@@ -75,106 +122,213 @@ extension UsageIngester {
             }
             self.finalized = finalized
             closedMonths = Set(try db.execute("SELECT month FROM closed_periods").map { try $0.decode(0, as: CivilDate.self) })
+            // Partitions are named usage_events_YYYY_MM (ensure_usage_partition).
+            for row in try db.execute(
+                """
+                SELECT to_date(substr(c.relname, 14), 'YYYY_MM') FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = 'usage_events'::regclass AND c.relname ~ '^usage_events_[0-9]{4}_[0-9]{2}$'
+                """)
+            {
+                partitions.insert(try row.decode(0, as: CivilDate.self))
+            }
         }
 
-        mutating func run() throws {
-            while try batch() {}
+        /// Loads up to `events` more input events (lines, rejected ones
+        /// included) and writes their rollup; false once the input is exhausted.
+        mutating func runChunk(events: Int) throws -> Bool {
+            let end = summary.lines + max(1, events)
+            var more = true
+            while more && summary.lines < end {
+                more = try batch(until: end)
+            }
             timer.lap("events")
             try writeRollup()
             timer.lap("rollup")
-        }
-
-        /// Loads one batch; false once the input is exhausted.
-        private mutating func batch() throws -> Bool {
-            guard let first = try pending ?? nextAccepted() else { return false }
-            pending = nil
-            try ensurePartition(for: first.event.occurredAt)
-            var batchRollup = HourlyRollup()
-            var more = true
-            func write(_ writer: inout CopyWriter) throws {
-                var accepted = first
-                var count = 0
-                while true {
-                    try encode(accepted, into: &writer, rollup: &batchRollup)
-                    count += 1
-                    if count == batchSize { return }
-                    guard let next = try nextAccepted() else {
-                        more = false
-                        return
-                    }
-                    if !partitions.contains(month(of: next.event.occurredAt)) {
-                        pending = next
-                        return
-                    }
-                    accepted = next
-                }
-            }
-            let db = self.db
-            if !deduplicating {
-                var kept: [UInt8] = []
-                do {
-                    let rows = try db.savepoint {
-                        try db.copyIn("COPY usage_events \(Self.columns) FROM STDIN", keepingBytesIn: &kept) { try write(&$0) }
-                    }
-                    summary.accepted += rows
-                    summary.late += batchRollup.lateEvents
-                    rollup.merge(batchRollup)
-                } catch SQLState.uniqueViolation {
-                    // Some event is already stored (or given twice): this batch
-                    // and all later ones skip exactly those.
-                    deduplicating = true
-                    try prepareStaging()
-                    count(try Self.insertDeduplicating(db) { try db.copyIn($0, bytes: kept) })
-                }
-            } else {
-                count(try Self.insertDeduplicating(db) { try db.copyIn($0) { try write(&$0) } })
-            }
-            if rollup.count > rollupLimit { try writeRollup() }
             return more
         }
 
-        /// Stages rows, then inserts those not already stored and adds exactly
-        /// them to the hourly rollup, in one statement.
-        private static func insertDeduplicating(
-            _ db: PostgresConnection, _ copy: (SQL) throws -> Int
-        ) throws -> (staged: Int, inserted: Int, late: Int) {
-            try db.execute("TRUNCATE stage_usage")
-            let staged = try copy("COPY stage_usage \(Self.columns) FROM STDIN")
-            let row = try db.execute(
+        /// Reads one batch, sorts it into new events, duplicates and
+        /// conflicts, and copies the new ones in; false once the input is exhausted.
+        private mutating func batch(until end: Int) throws -> Bool {
+            var events: [Accepted] = []
+            var more = true
+            while events.count < batchSize && summary.lines < end {
+                guard let next = try nextAccepted() else {
+                    more = false
+                    break
+                }
+                events.append(next)
+            }
+            if !events.isEmpty { try load(events) }
+            try writeBatchRejects()
+            if rollup.count > rollupLimit { try writeRollup() }
+            onProgress?(Progress(lines: summary.lines, accepted: summary.accepted, bytesRead: source.bytesRead, totalBytes: totalBytes))
+            return more
+        }
+
+        /// Deduplicates `events` within themselves and against the events
+        /// stored in their window (``UsageIngester/dedupeWindowMonths``), then
+        /// copies the new ones in under a savepoint.
+        private mutating func load(_ events: [Accepted]) throws {
+            // Within the batch: the first of each key stands for the others.
+            var first: [EventKey: Int] = [:]
+            first.reserveCapacity(events.count)
+            var fresh: [Int] = []
+            fresh.reserveCapacity(events.count)
+            var repeats: [(index: Int, first: Int)] = []
+            for i in events.indices {
+                let key = EventKey(customer: events[i].customer, id: ByteStringTable.Key(bytes: events[i].event.id))
+                if let j = first[key] {
+                    repeats.append((i, j))
+                } else {
+                    first[key] = i
+                    fresh.append(i)
+                }
+            }
+            // Against the stored events. A concurrent ingest may commit one of
+            // the keys between the look-up and the copy: the copy then fails on
+            // the partition's key (after that ingest committed), and the look-up
+            // runs again and sees it.
+            var attempt = 0
+            while true {
+                attempt += 1
+                let found = try lookUp(fresh.map { events[$0] })
+                var stored: [Int: [Stored]] = [:]
+                var new: [Int] = []
+                new.reserveCapacity(fresh.count)
+                for (position, i) in fresh.enumerated() {
+                    if let copies = found[position] {
+                        stored[i] = copies
+                    } else {
+                        new.append(i)
+                    }
+                }
+                for i in new { try ensurePartition(for: events[i].event.occurredAt) }
+                var batchRollup = HourlyRollup()
+                var inserted = 0
+                do {
+                    let db = self.db
+                    if !new.isEmpty {
+                        inserted = try db.savepoint {
+                            try db.copyIn("COPY usage_events \(Self.columns) FROM STDIN") { writer in
+                                for i in new { try encode(events[i], into: &writer, rollup: &batchRollup) }
+                            }
+                        }
+                    }
+                } catch let error where attempt < 3 && Self.isDuplicateKey(error) {
+                    continue
+                }
+                summary.accepted += inserted
+                summary.late += batchRollup.lateEvents
+                rollup.merge(batchRollup)
+                for (i, copies) in stored { count(Self.outcome(events[i].event, against: copies), events[i]) }
+                for (i, j) in repeats {
+                    // Against the stored copies if its first was stored before,
+                    // else against the first (inserted now).
+                    let outcome: Outcome = if let copies = stored[j] {
+                        Self.outcome(events[i].event, against: copies)
+                    } else {
+                        Self.sameContent(events[i].event, events[j].event) ? .duplicate : .conflict
+                    }
+                    count(outcome, events[i])
+                }
+                return
+            }
+        }
+
+        private mutating func count(_ outcome: Outcome, _ accepted: Accepted) {
+            switch outcome {
+            case .duplicate:
+                summary.duplicates += 1
+            case .conflict:
+                summary.rejected += 1
+                batchRejects.append((accepted.line, Self.conflictReason, String(decoding: accepted.input, as: UTF8.self)))
+            }
+        }
+
+        /// A unique violation on the events' key: SQLSTATE 23505, or, from a
+        /// Citus worker, XX000 with PostgreSQL's message (docs/usage.md).
+        static func isDuplicateKey(_ error: any Error) -> Bool {
+            guard let error = error as? PostgresError else { return false }
+            if error.sqlState == .uniqueViolation { return true }
+            return error.sqlState?.rawValue == "XX000" && error.message.contains("duplicate key value violates unique constraint")
+                && error.message.contains("usage_events")
+        }
+
+        /// Whether two events with the same key carry the same content (all
+        /// that is stored and billed: time, model, site, tag, token counts).
+        private static func sameContent(_ a: EventLineParser.Event, _ b: EventLineParser.Event) -> Bool {
+            a.occurredAt == b.occurredAt && a.input == b.input && a.cached == b.cached && a.output == b.output
+                && a.model.elementsEqual(b.model) && a.site.elementsEqual(b.site) && a.tag.elementsEqual(b.tag)
+        }
+
+        /// The events of `batch` already stored for their customer within
+        /// their window, by position in `batch` (more than one only if stored
+        /// twice before this rule existed). One statement by primary-key look-ups: the keys travel
+        /// as arrays and the months as a list, so only the window's
+        /// partitions are read, and only through their indexes.
+        private mutating func lookUp(_ batch: [Accepted]) throws -> [Int: [Stored]] {
+            guard !batch.isEmpty else { return [:] }
+            var months: [ArraySlice<UInt8>] = []
+            months.reserveCapacity(batch.count)
+            var windowMonths = Set<CivilDate>()
+            var seenMonths = Set<CivilDate>()
+            for accepted in batch {
+                let month = month(of: accepted.event.occurredAt)
+                months.append(lastMonthText[...])
+                if seenMonths.insert(month).inserted {
+                    for m in UsageIngester.dedupeWindow(around: month) where partitions.contains(m) { windowMonths.insert(m) }
+                }
+            }
+            guard !windowMonths.isEmpty else { return [:] }  // no partition in the window: nothing stored
+            let names = customers.names
+            // Only index probes stay cheap as a month grows: with the arrays'
+            // true size the planner prefers to sort or hash the whole window,
+            // and with statistics of a partition this very ingest is filling
+            // (empty when last analysed) it scans it once per key. So, for
+            // this statement only: no merge or hash join, no sequential scan,
+            // and no JIT (compiling costs more than the probes).
+            let guc = ["enable_mergejoin", "enable_hashjoin", "enable_seqscan", "jit"]
+            let saved = try db.execute(
+                "SELECT current_setting(\(guc[0])), current_setting(\(guc[1])), current_setting(\(guc[2])), current_setting(\(guc[3]))")[0]
+            let settings = try (0..<guc.count).map { try saved.decode($0, as: String.self) }
+            try db.execute(
                 """
-                WITH inserted AS (
-                    INSERT INTO usage_events \(Self.columns)
-                    SELECT month, customer_id, event_id, occurred_at, model, site_id, tag,
-                           input_tokens, cached_input_tokens, output_tokens, late, billing_month
-                    FROM stage_usage
-                    ON CONFLICT DO NOTHING
-                    RETURNING customer_id, occurred_at, model, site_id, tag, late, billing_month,
-                              input_tokens, cached_input_tokens, output_tokens
-                ), rolled AS (
-                    INSERT INTO usage_hourly AS h (customer_id, hour, model, site_id, tag, billing_month,
-                                                   input_tokens, cached_input_tokens, output_tokens, events)
-                    SELECT customer_id, date_trunc('hour', occurred_at), model, site_id, tag, billing_month,
-                           sum(input_tokens), sum(cached_input_tokens), sum(output_tokens), count(*)
-                    FROM inserted GROUP BY 1, 2, 3, 4, 5, 6
-                    ON CONFLICT (customer_id, hour, model, site_id, tag, billing_month) DO UPDATE SET
-                        input_tokens = h.input_tokens + excluded.input_tokens,
-                        cached_input_tokens = h.cached_input_tokens + excluded.cached_input_tokens,
-                        output_tokens = h.output_tokens + excluded.output_tokens,
-                        events = h.events + excluded.events
-                )
-                SELECT count(*), count(*) FILTER (WHERE late) FROM inserted
-                """)[0]
-            return (staged, try row.decode(0, as: Int.self), try row.decode(1, as: Int.self))
-        }
-
-        private func prepareStaging() throws {
-            try db.execute("CREATE TEMP TABLE IF NOT EXISTS stage_usage (LIKE usage_events INCLUDING DEFAULTS) ON COMMIT DROP")
-        }
-
-        private mutating func count(_ result: (staged: Int, inserted: Int, late: Int)) {
-            summary.accepted += result.inserted
-            summary.duplicates += result.staged - result.inserted
-            summary.late += result.late
+                SELECT set_config(\(guc[0]), 'off', true), set_config(\(guc[1]), 'off', true), set_config(\(guc[2]), 'off', true),
+                       set_config(\(guc[3]), 'off', true)
+                """)
+            defer {
+                _ = try? db.execute(
+                    """
+                    SELECT set_config(\(guc[0]), \(settings[0]), true), set_config(\(guc[1]), \(settings[1]), true),
+                           set_config(\(guc[2]), \(settings[2]), true), set_config(\(guc[3]), \(settings[3]), true)
+                    """)
+            }
+            let rows = try db.execute(
+                """
+                WITH k AS MATERIALIZED (
+                    SELECT * FROM unnest(\(TextArrayParameter(batch.map { names[Int($0.customer)] }))::text[],
+                                         \(TextArrayParameter(batch.map(\.event.id)))::text[],
+                                         \(TextArrayParameter(months))::date[])
+                                  WITH ORDINALITY AS k(customer_id, event_id, month, i))
+                SELECT k.i, e.month, e.occurred_at, e.model, e.site_id, e.tag, e.input_tokens, e.cached_input_tokens, e.output_tokens
+                FROM k JOIN usage_events e ON e.customer_id = k.customer_id AND e.event_id = k.event_id
+                WHERE e.month = ANY(\(windowMonths.sorted()))
+                """)
+            var found: [Int: [Stored]] = [:]
+            for row in rows {
+                let position = try row.decode(0, as: Int.self) - 1
+                let event = batch[position].event
+                // The statement reads the whole batch's window; each event only its own.
+                let ownMonth = BillingMonth(containing: CivilDate(daysSinceEpoch: Int(event.occurredAt.daysSinceEpoch))).firstDay
+                guard UsageIngester.dedupeWindow(around: ownMonth).contains(try row.decode(1, as: CivilDate.self)) else { continue }
+                found[position, default: []].append(
+                    Stored(occurredAt: try row.decode(2), model: Array(try row.decode(3, as: String.self).utf8),
+                           site: Array(try row.decode(4, as: String.self).utf8), tag: Array(try row.decode(5, as: String.self).utf8),
+                           input: Int64(try row.decode(6, as: Int.self)), cached: Int64(try row.decode(7, as: Int.self)),
+                           output: Int64(try row.decode(8, as: Int.self))))
+            }
+            return found
         }
 
         /// Adds the summed groups to `usage_hourly` (staged by COPY, then one upsert).
@@ -303,7 +457,15 @@ extension UsageIngester {
             }
         }
 
-        /// The next event that passes every check; refusals go to the rejects file.
+        /// Writes the batch's rejects in line order.
+        private mutating func writeBatchRejects() throws {
+            guard !batchRejects.isEmpty else { return }
+            batchRejects.sort { $0.line < $1.line }
+            for reject in batchRejects { try rejects.write(line: reject.line, reason: reject.reason, input: reject.input) }
+            batchRejects.removeAll(keepingCapacity: true)
+        }
+
+        /// The next event that passes every check; refusals are kept for the rejects file.
         private mutating func nextAccepted() throws -> Accepted? {
             while let (line, item) = try source.next() {
                 summary.lines += 1
@@ -322,7 +484,7 @@ extension UsageIngester {
                             if strict, let key = event.unknownKeys.first {
                                 reason = "unknown key \(RejectsFile.json(String(decoding: key, as: UTF8.self))) (--strict)"
                             } else {
-                                return Accepted(event: event, customer: customer, model: model)
+                                return Accepted(event: event, customer: customer, model: model, line: line, input: source.inputBytes())
                             }
                         } else {
                             reason = "unknown model '\(String(decoding: event.model, as: UTF8.self))' (no rate card prices it)"
@@ -336,7 +498,7 @@ extension UsageIngester {
                     input = text
                 }
                 summary.rejected += 1
-                try rejects.write(line: line, reason: reason, input: input)
+                batchRejects.append((line, reason, input))
             }
             return nil
         }

@@ -8,20 +8,21 @@ import TallyPostgres
 /// validated (known customer, a model some card prices, counts that are whole,
 /// not negative and not absurd, an RFC 3339 timestamp inside the accepted
 /// window around `now`, text PostgreSQL can store); bad ones go to the
-/// rejects file with their line number and reason. Good events stream by
-/// `COPY` straight into their month's partition, in batches of
-/// ``batchSize`` under a savepoint each; the partition's primary key on
-/// (month, event id, customer) refuses any event already there. A batch it
-/// refuses is rolled back and sent again, from the bytes kept, through a
-/// staging table and `INSERT … ON CONFLICT DO NOTHING`, which skips exactly
-/// the duplicates; from then on batches take that path. The hourly rollup of
-/// the events inserted is summed here while streaming (the staging path sums
-/// its own in SQL) and upserted at the end. All in one transaction: nothing
-/// is half-written.
+/// rejects file with their line number and reason. Good events are read in
+/// batches of ``batchSize``. Each batch is deduplicated exactly, without
+/// waiting for an error: first within itself, then by one statement of
+/// primary-key look-ups of its (customer, event id) pairs in the partitions of
+/// the events' months and the ``dedupeWindowMonths`` months either side. An
+/// event found with the same content is a duplicate (not counted again), with
+/// other content a conflict (rejected: "duplicate id with different
+/// content"). The new events stream by `COPY` straight into their month's
+/// partition under a savepoint; the hourly rollup of the events inserted is
+/// summed here while streaming and upserted at the end of each chunk.
 ///
-/// Why two paths: a file of new events (the usual case) loads at the speed
-/// of a bare keyed `COPY`; a re-sent file pays for the exact deduplication
-/// only once it has shown that it needs it (docs/usage.md, docs/benchmarks.md).
+/// The input is committed in chunks of ``chunkEvents`` events (one
+/// transaction each): a crash loses at most the open chunk, and running the
+/// same ingest again finds the committed events as duplicates and finishes
+/// the file (docs/usage.md).
 public struct UsageIngester {
     public enum Format: String, Sendable, CaseIterable {
         case ndjson, csv
@@ -42,6 +43,8 @@ public struct UsageIngester {
         /// Occurrences of unknown keys beyond the first
         /// ``UnknownKey/listedAtMost`` distinct ones (counted, not listed).
         public var unlistedUnknownKeys = 0
+
+        public init() {}
     }
 
     /// A key events carried that Tally does not know (`"output_token"`, a
@@ -63,8 +66,44 @@ public struct UsageIngester {
         }
     }
 
-    /// Events per COPY batch (and savepoint).
+    /// Events per COPY batch (and look-up statement and savepoint).
     public var batchSize = 200_000
+    /// Events (input lines) per transaction: a crash loses at most this many.
+    /// Called inside a transaction already, the chunks become savepoints.
+    public var chunkEvents = 1_000_000
+    /// Called after each batch with where the input is (for a progress display).
+    public var onProgress: ((Progress) -> Void)?
+
+    /// Where an ingest is, for a progress display.
+    public struct Progress: Sendable {
+        /// Events read so far (rejected ones included).
+        public var lines: Int
+        public var accepted: Int
+        /// Bytes of the input read so far, and its size (nil for a stream).
+        public var bytesRead: Int
+        public var totalBytes: Int?
+    }
+
+    /// How many months either side of an event's own month its id is looked
+    /// up in: 2, so an id re-sent up to 59 days after (or before) the first
+    /// one is always found, whatever the calendar (issue 16 asks for at least
+    /// 35; docs/usage.md says why not forever).
+    public static let dedupeWindowMonths = 2
+
+    /// The first days of the months an event of `month` is deduplicated
+    /// against: its own and ``dedupeWindowMonths`` either side.
+    public static func dedupeWindow(around month: CivilDate) -> [CivilDate] {
+        var months = [month]
+        var before = BillingMonth(containing: month)
+        var after = before
+        for _ in 0..<dedupeWindowMonths {
+            before = BillingMonth(containing: before.firstDay.adding(days: -1))
+            after = after.next
+            months.append(before.firstDay)
+            months.append(after.firstDay)
+        }
+        return months
+    }
     /// Hourly groups summed in memory before they are written out.
     public var rollupLimit = 500_000
     /// Refuse events with unknown keys (default: ignore the keys, count and
@@ -105,19 +144,26 @@ public struct UsageIngester {
         if !db.isInTransaction {
             _ = try? db.execute("SELECT set_config('temp_buffers', '256MB', false)")
         }
-        let result = try db.transaction {
-            try db.execute("SELECT pg_advisory_xact_lock_shared(hashtext(\(Self.closingLock)))")
-            var load = try Load(
-                db: db, source: try EventSource(path: path, format: format), rejects: rejects, window: UsageEvent.window(now: now))
-            load.strict = strict
-            defer { rejects = load.rejects }
-            load.progress = progress
-            load.batchSize = batchSize
-            load.rollupLimit = rollupLimit
-            try load.run()
-            timer = load.timer
-            return load.summary
+        let totalBytes = path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        var load = try Load(
+            db: db, source: try EventSource(path: path, format: format), rejects: rejects, window: UsageEvent.window(now: now))
+        load.strict = strict
+        load.progress = progress
+        load.batchSize = batchSize
+        load.rollupLimit = rollupLimit
+        load.onProgress = onProgress
+        load.totalBytes = totalBytes
+        var more = true
+        while more {
+            more = try db.transaction {
+                try db.execute("SELECT pg_advisory_xact_lock_shared(hashtext(\(Self.closingLock)))")
+                try load.startChunk()
+                return try load.runChunk(events: chunkEvents)
+            }
         }
+        timer = load.timer
+        rejects = load.rejects
+        let result = load.summary
         rejects.close()
         try? FileManager.default.removeItem(atPath: rejectsPath)
         try FileManager.default.moveItem(atPath: rejectsPath + ".partial", toPath: rejectsPath)
