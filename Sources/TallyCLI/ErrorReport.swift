@@ -73,6 +73,11 @@ struct ErrorReport {
         if let constraint = error.constraint { details["constraint"] = .text(constraint) }
         if let table = error.table { details["table"] = .text(table) }
         switch error.code {
+        case .connection where error.statement != nil:
+            // Lost in the middle of a command: its open transaction died with the session.
+            return ErrorReport(kind: .unavailable, code: "database.unavailable",
+                               message: "the database became unavailable during the command: \(error.message); its open transaction was rolled back, "
+                                   + "run the command again once the database is back" + databaseAdvice, details: details)
         case .connection, .poolClosed:
             return ErrorReport(kind: .unavailable, code: "database.unavailable", message: "cannot reach the database: \(error.message)" + databaseAdvice, details: details)
         case .invalidParameter:
