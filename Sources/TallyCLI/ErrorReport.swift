@@ -106,6 +106,12 @@ struct ErrorReport {
         case .raiseException, .objectNotInPrerequisiteState:
             // Tally's own triggers: their message is already a sentence about the document, not a row.
             return ErrorReport(kind: .refused, code: "database.refused", message: "refused: \(error.message); nothing was written", details: details)
+        case SQLState(rawValue: "25006"):  // read_only_sql_transaction
+            // default_transaction_read_only, a hot standby, or an emergency
+            // read-only mode: the data is fine, writing must wait.
+            return ErrorReport(kind: .unavailable, code: "database.unavailable",
+                               message: "the database refuses writes, it is read-only (\(error.message)); nothing was written: "
+                                   + "check that DATABASE_URL names the primary and that default_transaction_read_only is off", details: details)
         case .insufficientPrivilege:
             return ErrorReport(kind: .unavailable, code: "database.unavailable",
                                message: "the database user may not do this: \(error.message)" + databaseAdvice, details: details)

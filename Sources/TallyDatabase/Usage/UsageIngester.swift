@@ -115,6 +115,7 @@ public struct UsageIngester {
             load.batchSize = batchSize
             load.rollupLimit = rollupLimit
             try load.run()
+            try load.rejects.finish()  // rejects that cannot be written fail the ingest before it commits
             timer = load.timer
             return load.summary
         }
