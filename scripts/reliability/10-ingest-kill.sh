@@ -9,7 +9,7 @@
 # hourly rollup must equal one clean ingest of the file into another database,
 # byte for byte: nothing lost, nothing doubled.
 source "$(dirname "$0")/lib.sh"
-events=$(size 12000 2000000)
+events=$(size 8000 2000000)
 kills_wanted=$(size 6 50)
 pieces=$(size 3 10)
 

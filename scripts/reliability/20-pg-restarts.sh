@@ -10,7 +10,7 @@
 # must succeed, and the state must equal a database where nothing failed.
 # Ingest is also restarted at random moments (no lock).
 source "$(dirname "$0")/lib.sh"
-random_restarts=$(size 2 10)
+random_restarts=$(size 1 10)
 restarts=0
 
 # Both databases get the same commands; "hit" also sees the restarts.
@@ -22,7 +22,7 @@ prepare() { # name -> url
 }
 clean=$(prepare rel20_clean)
 hit=$(prepare rel20_hit)
-DATABASE_URL=$clean "$tally" usage generate --month "$P" --events "$(size 6000 200000)" --out "$work/events.ndjson" >/dev/null
+DATABASE_URL=$clean "$tally" usage generate --month "$P" --events "$(size 3000 200000)" --out "$work/events.ndjson" >/dev/null
 
 # A command interrupted by a restart: exit 4 and a database.unavailable error.
 interrupted() { # label mode table command…
