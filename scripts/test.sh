@@ -27,6 +27,9 @@ run() { # label, command...: runs every step even when one fails
 unset TALLY_NOW
 run "swift test (real clock)" swift test --skip-build
 run "smoke (real clock)" scripts/cli-smoke.sh .build/debug/tally
+# Kills, restarts, races and bad inputs on the suite's own cluster (~90 s);
+# the full sizes run with `make reliability` (docs/reliability.md).
+run "reliability (bounded)" scripts/reliability/run.sh --bounded
 for now in "${travelled_dates[@]}"; do
     run "swift test (TALLY_NOW=$now)" env TALLY_NOW="$now" swift test --skip-build
     run "smoke (TALLY_NOW=$now)" env TALLY_NOW="$now" scripts/cli-smoke.sh .build/debug/tally

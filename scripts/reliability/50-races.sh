@@ -41,8 +41,8 @@ done
 
 # 2. Ingest racing invoice run and finalize of the same month.
 url=$(setup_db rel50_close 20)
-chunks=$(size 6 20)
-DATABASE_URL=$url "$tally" usage generate --month "$P" --events $((chunks * $(size 800 20000))) --duplicate-percent 1 --out "$work/month.ndjson" >/dev/null
+chunks=$(size 10 20)
+DATABASE_URL=$url "$tally" usage generate --month "$P" --events $((chunks * $(size 500 20000))) --duplicate-percent 1 --out "$work/month.ndjson" >/dev/null
 split -n "l/$chunks" -d -a 3 "$work/month.ndjson" "$work/chunk."
 (
     for f in "$work"/chunk.*; do
@@ -54,16 +54,20 @@ split -n "l/$chunks" -d -a 3 "$work/month.ndjson" "$work/chunk."
     done
 ) &
 feeder=$!
-sleep "$(awk "BEGIN { srand($RANDOM); print 0.5 + rand() }")"
-DATABASE_URL=$url "$tally" invoice run --period "$P" >"$work/run.out" 2>&1; rc_run=$?
+sleep "$(awk "BEGIN { srand($RANDOM); print 0.2 + rand() * 0.4 }")"
+DATABASE_URL=$url "$tally" invoice run --period "$P" >"$work/run.out" 2>&1 &
+runner=$!
+sleep 0.2
 for _ in 1 2 3 4 5; do
     DATABASE_URL=$url "$tally" invoice finalize --period "$P" >"$work/fin.out" 2>&1; rc_fin=$?
     [ $rc_fin -eq 4 ] || break
 done
+wait $runner; rc_run=$?
+feeding=$(kill -0 $feeder 2>/dev/null && echo yes || echo no)
 wait $feeder
 races=$((races + 1))
 ok_status $rc_run; check $? "invoice run while ingesting: exit $rc_run"
-check $rc_fin "invoice finalize while ingesting ($(head -c 160 "$work/fin.out"))"
+check $rc_fin "invoice finalize while ingesting (still ingesting when it ended: $feeding; $(head -c 160 "$work/fin.out"))"
 bad_ingests=$(cat "$work"/chunk.*.rc | grep -vcx 0)
 check "$bad_ingests" "every chunk ingested ($chunks chunks, $bad_ingests not)"
 DATABASE_URL=$url "$tally" invoice run --period "$C" >"$work/next.out" 2>&1; check $? "next month's invoice run ($(head -1 "$work/next.out"))"
