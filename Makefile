@@ -1,8 +1,9 @@
 # Tally: two commands do all set-up on a fresh Debian machine.
 #   make demo   install what is missing, build, start the local database, run the demo
 #   make test   install what is missing, build, run every test on a throwaway PostgreSQL
+#   make reliability   the full reliability suite (kills, restarts, races, bad inputs; docs/reliability.md)
 
-.PHONY: demo test build bench clean-db
+.PHONY: demo test build bench clean-db reliability
 
 build:
 	scripts/install-packages.sh
@@ -13,6 +14,12 @@ demo: build
 
 test:
 	scripts/test.sh
+
+# Full sizes (2M events, 50+ kills, thousands of customers, 10,000 bad
+# inputs) with the release build: several minutes. `make test` runs the
+# bounded version.
+reliability: build
+	TALLY=.build/release/tally scripts/reliability/run.sh --full
 
 # Stop and delete the local database in .tally/.
 clean-db:

@@ -30,6 +30,9 @@ run "smoke (real clock)" scripts/cli-smoke.sh .build/debug/tally
 # The API contract (schemathesis against the real server, its own pinned
 # clock and database): once, not per travelled date.
 run "api contract" scripts/api-contract.sh .build/debug/tally
+# Kills, restarts, races and bad inputs on the suite's own cluster (~90 s);
+# the full sizes run with `make reliability` (docs/reliability.md).
+run "reliability (bounded)" scripts/reliability/run.sh --bounded
 for now in "${travelled_dates[@]}"; do
     run "swift test (TALLY_NOW=$now)" env TALLY_NOW="$now" swift test --skip-build
     run "smoke (TALLY_NOW=$now)" env TALLY_NOW="$now" scripts/cli-smoke.sh .build/debug/tally

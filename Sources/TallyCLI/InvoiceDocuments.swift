@@ -19,11 +19,23 @@ enum InvoiceDocuments {
     /// invoices without lines (an EN 16931 invoice needs at least one line)
     /// and says so on stderr.
     static func export(_ invoices: [Invoice], store: InvoiceStore, period: BillingMonth, format: InvoiceCommand.Format, to folder: String) throws -> [String] {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw OutputFileError(path: folder, error)
+        }
         var written: [String] = []
+        // All or nothing: a file that cannot be written (a full disk, a
+        // read-only folder) removes the ones this export wrote before it, so
+        // the folder never holds half a month.
         func write(_ name: String, _ text: String) throws {
             let path = (folder as NSString).appendingPathComponent(name)
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            } catch {
+                for done in written { try? FileManager.default.removeItem(atPath: done) }
+                throw OutputFileError(path: path, error, removed: written.count)
+            }
             written.append(path)
         }
         let ext = format == .cii ? "xml" : format.rawValue

@@ -83,6 +83,16 @@ public struct CustomerStore {
         let name = r.text("name")
         // White space alone passes the table's check but names nobody on an invoice.
         if let name, name.allSatisfy(\.isWhitespace) { r.problem("name", name, "only white space: give the customer's name") }
+        // Control characters (U+0001–U+001F, U+007F) cannot appear in an
+        // e-invoice (XML 1.0) and print as garbage elsewhere: refused in the
+        // fields an invoice shows (found by scripts/reliability/60-bad-inputs.sh).
+        for column in ["name", "billing_email", "vat_id"] {
+            let value = r.raw(column)
+            if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) && !value.utf8.contains(0) {
+                r.problem(column, value.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined(),
+                          "contains control characters, which an invoice cannot show")
+            }
+        }
         let email = r.text("billing_email")
         if let email, email.range(of: #"^[^@\s]+@[^@\s]+\.[^@\s]+$"#, options: .regularExpression) == nil {
             r.problem("billing_email", email, "not an email address")

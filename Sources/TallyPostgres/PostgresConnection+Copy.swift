@@ -49,7 +49,8 @@ extension PostgresConnection {
             throw error
         }
         guard PQputCopyEnd(handle, nil) == 1 else {
-            let error = PostgresError(.copy, Self.trimmed(PQerrorMessage(handle)), statement: sql.label)
+            let error = PQstatus(handle) == CONNECTION_OK
+                ? PostgresError(.copy, Self.trimmed(PQerrorMessage(handle)), statement: sql.label) : Self.lost(handle, statement: sql.label)
             _ = drainResults(statement: sql.label)
             throw error
         }
@@ -216,6 +217,7 @@ public struct CopyWriter: ~Copyable {
             bytes.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
         }
         guard status == 1 else {
+            if PQstatus(connection) != CONNECTION_OK { throw PostgresConnection.lost(connection, statement: statement) }
             throw PostgresError(.copy, PostgresConnection.trimmed(PQerrorMessage(connection)), statement: statement)
         }
         kept?.append(contentsOf: buffer)

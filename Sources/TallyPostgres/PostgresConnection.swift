@@ -33,6 +33,10 @@ public final class PostgresConnection {
                 .connection, "could not connect to \(configuration.redactedTarget): \(message)",
                 hint: "check DATABASE_URL, or unset it to use the local database (tally db start)")
         }
+        // Server notices (a WARNING as the server shuts down, say) would go
+        // raw to stderr through libpq's default processor; Tally reports
+        // every failure as one error of its own (docs/errors.md) instead.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
         self.handle = conn
         if let searchPath = configuration.searchPath {
             try execute("SELECT set_config('search_path', \(searchPath), false)")
@@ -123,7 +127,7 @@ public final class PostgresConnection {
         -> QueryResult
     {
         guard let result else {
-            throw PostgresError(.connection, Self.trimmed(PQerrorMessage(handle)), statement: statement)
+            throw Self.lost(handle, statement: statement)
         }
         let status = PQresultStatus(result)
         if expecting.contains(status) {
@@ -141,13 +145,29 @@ public final class PostgresConnection {
         }
         let sqlState = field("C").map(SQLState.init(rawValue:))
         let message = field("M") ?? trimmed(PQresultErrorMessage(result))
-        let code: PostgresError.Code = sqlState == nil && PQstatus(connection) != CONNECTION_OK ? .connection : .server
+        if sqlState == nil && PQstatus(connection) != CONNECTION_OK {
+            return lost(connection, statement: statement)
+        }
         var error = PostgresError(
-            code, message.isEmpty ? trimmed(PQerrorMessage(connection)) : message, sqlState: sqlState,
+            .server, message.isEmpty ? trimmed(PQerrorMessage(connection)) : message, sqlState: sqlState,
             detail: field("D"), hint: field("H"), statement: statement)
         error.constraint = field("n")
         error.table = field("t")
         return error
+    }
+
+    /// The connection broke during a statement (the server restarted, crashed
+    /// or ended the session): a ``PostgresError/Code/connection`` error whose
+    /// message is libpq's first line only (its second, "This probably means
+    /// the server terminated abnormally…", is a guess, not a fact).
+    static func lost(_ connection: OpaquePointer, statement: String) -> PostgresError {
+        let text = trimmed(PQerrorMessage(connection))
+        var first = text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        for severity in ["FATAL:", "ERROR:"] where first.hasPrefix(severity) {
+            first = String(first.dropFirst(severity.count)).trimmingCharacters(in: .whitespaces)
+        }
+        return PostgresError(
+            .connection, "the connection to the database was lost (\(first.isEmpty ? "no reason given" : first))", statement: statement)
     }
 
     static func trimmed(_ text: UnsafePointer<CChar>?) -> String {

@@ -69,6 +69,11 @@ public struct ErrorReport: Sendable {
         if let constraint = error.constraint { details["constraint"] = .text(constraint) }
         if let table = error.table { details["table"] = .text(table) }
         switch error.code {
+        case .connection where error.statement != nil:
+            // Lost in the middle of a command: its open transaction died with the session.
+            return ErrorReport(kind: .unavailable, code: "database.unavailable",
+                               message: "the database became unavailable during the command: \(error.message); its open transaction was rolled back, "
+                                   + "run the command again once the database is back" + databaseAdvice, details: details)
         case .connection, .poolClosed:
             return ErrorReport(kind: .unavailable, code: "database.unavailable", message: "cannot reach the database: \(error.message)" + databaseAdvice, details: details)
         case .invalidParameter:
@@ -97,6 +102,12 @@ public struct ErrorReport: Sendable {
         case .raiseException, .objectNotInPrerequisiteState:
             // Tally's own triggers: their message is already a sentence about the document, not a row.
             return ErrorReport(kind: .refused, code: "database.refused", message: "refused: \(error.message); nothing was written", details: details)
+        case SQLState(rawValue: "25006"):  // read_only_sql_transaction
+            // default_transaction_read_only, a hot standby, or an emergency
+            // read-only mode: the data is fine, writing must wait.
+            return ErrorReport(kind: .unavailable, code: "database.unavailable",
+                               message: "the database refuses writes, it is read-only (\(error.message)); nothing was written: "
+                                   + "check that DATABASE_URL names the primary and that default_transaction_read_only is off", details: details)
         case .insufficientPrivilege:
             return ErrorReport(kind: .unavailable, code: "database.unavailable",
                                message: "the database user may not do this: \(error.message)" + databaseAdvice, details: details)

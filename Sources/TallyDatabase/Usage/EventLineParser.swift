@@ -51,6 +51,10 @@ struct EventLineParser {
             throw Rejected(reason: "\"\(key)\" must be a whole number of tokens")
         }
         guard !digits.isEmpty else { throw Rejected(reason: "\"\(key)\" must be a number") }
+        // JSON (a next byte is known) allows no leading zero: 01 is not a JSON number.
+        if next != nil && digits.count > 1 && digits.first == UInt8(ascii: "0") {
+            throw Rejected(reason: "\"\(key)\" has a leading zero, which JSON does not allow")
+        }
         guard digits.count <= 18 else { throw Rejected(reason: "\"\(key)\" is absurdly large") }
         var value: Int64 = 0
         for d in digits { value = value * 10 + Int64(d - 48) }

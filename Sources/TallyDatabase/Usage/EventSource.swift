@@ -57,6 +57,12 @@ struct EventSource {
             return (number, .rejected(reason: reason, input: text))
         case .fields(let number, let fields):
             lastFields = fields
+            // A row with more fields than the header is not read by position:
+            // an unquoted comma in a value would shift every later column.
+            if fields.count > columns.count {
+                return (number, .rejected(reason: "\(fields.count) fields, the header names \(columns.count) (a comma in a value must be quoted)",
+                                          input: fields.joined(separator: ",")))
+            }
             do {
                 var event = try Self.event(fields: fields, columns: columns)
                 event.unknownKeys = unknownColumns

@@ -158,7 +158,9 @@ public struct UsageIngester {
             more = try db.transaction {
                 try db.execute("SELECT pg_advisory_xact_lock_shared(hashtext(\(Self.closingLock)))")
                 try load.startChunk()
-                return try load.runChunk(events: chunkEvents)
+                let more = try load.runChunk(events: chunkEvents)
+                try load.rejects.finish()  // rejects that cannot be written fail the chunk before it commits
+                return more
             }
         }
         timer = load.timer
