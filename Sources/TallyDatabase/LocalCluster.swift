@@ -83,7 +83,10 @@ public struct LocalCluster: Sendable {
             try checkSocketPath()
             try closeFolders()
             var options = "-k '\(socketDirectory.path)' -c listen_addresses=''"
-            if throwaway { options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" }
+            // Throwaway clusters serve test suites whose tests run in parallel,
+            // each with a pool (and the server tests with a server's): room
+            // for a few hundred connections rather than PostgreSQL's 100.
+            if throwaway { options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" }
             let result = try run(
                 try tool("pg_ctl"),
                 ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-o", options, "start"],
