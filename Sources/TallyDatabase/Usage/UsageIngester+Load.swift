@@ -269,13 +269,10 @@ extension UsageIngester {
         /// partitions are read, and only through their indexes.
         private mutating func lookUp(_ batch: [Accepted]) throws -> [Int: [Stored]] {
             guard !batch.isEmpty else { return [:] }
-            var months: [ArraySlice<UInt8>] = []
-            months.reserveCapacity(batch.count)
             var windowMonths = Set<CivilDate>()
             var seenMonths = Set<CivilDate>()
             for accepted in batch {
                 let month = month(of: accepted.event.occurredAt)
-                months.append(lastMonthText[...])
                 if seenMonths.insert(month).inserted {
                     for m in UsageIngester.dedupeWindow(around: month) where partitions.contains(m) { windowMonths.insert(m) }
                 }
@@ -285,9 +282,11 @@ extension UsageIngester {
             // Only index probes stay cheap as a month grows: with the arrays'
             // true size the planner prefers to sort or hash the whole window,
             // and with statistics of a partition this very ingest is filling
-            // (empty when last analysed) it scans it once per key. So, for
-            // this statement only: no merge or hash join, no sequential scan,
-            // and no JIT (compiling costs more than the probes).
+            // (empty when last analysed) it reads the partition once per key,
+            // or puts it on the outer side. So: the keys drive a LATERAL
+            // subquery kept apart by OFFSET 0 (one probe per key, in that
+            // order), and, for this statement only, no merge or hash join, no
+            // sequential scan and no JIT (compiling costs more than the probes).
             let guc = ["enable_mergejoin", "enable_hashjoin", "enable_seqscan", "jit"]
             let saved = try db.execute(
                 "SELECT current_setting(\(guc[0])), current_setting(\(guc[1])), current_setting(\(guc[2])), current_setting(\(guc[3]))")[0]
@@ -306,14 +305,15 @@ extension UsageIngester {
             }
             let rows = try db.execute(
                 """
-                WITH k AS MATERIALIZED (
-                    SELECT * FROM unnest(\(TextArrayParameter(batch.map { names[Int($0.customer)] }))::text[],
-                                         \(TextArrayParameter(batch.map(\.event.id)))::text[],
-                                         \(TextArrayParameter(months))::date[])
-                                  WITH ORDINALITY AS k(customer_id, event_id, month, i))
                 SELECT k.i, e.month, e.occurred_at, e.model, e.site_id, e.tag, e.input_tokens, e.cached_input_tokens, e.output_tokens
-                FROM k JOIN usage_events e ON e.customer_id = k.customer_id AND e.event_id = k.event_id
-                WHERE e.month = ANY(\(windowMonths.sorted()))
+                FROM unnest(\(TextArrayParameter(batch.map { names[Int($0.customer)] }))::text[],
+                            \(TextArrayParameter(batch.map(\.event.id)))::text[])
+                     WITH ORDINALITY AS k(customer_id, event_id, i)
+                CROSS JOIN LATERAL (
+                    SELECT e.month, e.occurred_at, e.model, e.site_id, e.tag, e.input_tokens, e.cached_input_tokens, e.output_tokens
+                    FROM usage_events e
+                    WHERE e.customer_id = k.customer_id AND e.event_id = k.event_id AND e.month = ANY(\(windowMonths.sorted()))
+                    OFFSET 0) e
                 """)
             var found: [Int: [Stored]] = [:]
             for row in rows {
