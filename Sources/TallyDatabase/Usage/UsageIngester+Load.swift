@@ -91,6 +91,8 @@ extension UsageIngester {
         /// Months whose partition exists (read at each chunk's start, and
         /// ensured in this ingest): look-ups read only these.
         private var partitions: Set<CivilDate> = []
+        /// Whether the database is a Citus coordinator (the look-up takes its form).
+        private let onCitus: Bool
         /// Rejects of the batch being read, written in line order once its
         /// conflicts are known.
         private var batchRejects: [(line: Int, reason: String, input: String)] = []
@@ -107,6 +109,7 @@ extension UsageIngester {
             customers = ByteStringTable(try db.execute("SELECT id FROM customers ORDER BY id").map { try $0.decode(0, as: String.self) })
             models = ByteStringTable(
                 try db.execute("SELECT DISTINCT model FROM rate_card_prices ORDER BY model").map { try $0.decode(0, as: String.self) })
+            onCitus = try db.scalar("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')", as: Bool.self)
         }
 
         /// Reads which months are closed and which partitions exist, at the
@@ -269,13 +272,10 @@ extension UsageIngester {
         /// partitions are read, and only through their indexes.
         private mutating func lookUp(_ batch: [Accepted]) throws -> [Int: [Stored]] {
             guard !batch.isEmpty else { return [:] }
-            var months: [ArraySlice<UInt8>] = []
-            months.reserveCapacity(batch.count)
             var windowMonths = Set<CivilDate>()
             var seenMonths = Set<CivilDate>()
             for accepted in batch {
                 let month = month(of: accepted.event.occurredAt)
-                months.append(lastMonthText[...])
                 if seenMonths.insert(month).inserted {
                     for m in UsageIngester.dedupeWindow(around: month) where partitions.contains(m) { windowMonths.insert(m) }
                 }
@@ -285,9 +285,11 @@ extension UsageIngester {
             // Only index probes stay cheap as a month grows: with the arrays'
             // true size the planner prefers to sort or hash the whole window,
             // and with statistics of a partition this very ingest is filling
-            // (empty when last analysed) it scans it once per key. So, for
-            // this statement only: no merge or hash join, no sequential scan,
-            // and no JIT (compiling costs more than the probes).
+            // (empty when last analysed) it reads the partition once per key,
+            // or puts it on the outer side. So: the keys drive a LATERAL
+            // subquery kept apart by OFFSET 0 (one probe per key, in that
+            // order), and, for this statement only, no merge or hash join, no
+            // sequential scan and no JIT (compiling costs more than the probes).
             let guc = ["enable_mergejoin", "enable_hashjoin", "enable_seqscan", "jit"]
             let saved = try db.execute(
                 "SELECT current_setting(\(guc[0])), current_setting(\(guc[1])), current_setting(\(guc[2])), current_setting(\(guc[3]))")[0]
@@ -304,17 +306,34 @@ extension UsageIngester {
                            set_config(\(guc[2]), \(settings[2]), true), set_config(\(guc[3]), \(settings[3]), true)
                     """)
             }
-            let rows = try db.execute(
-                """
-                WITH k AS MATERIALIZED (
-                    SELECT * FROM unnest(\(TextArrayParameter(batch.map { names[Int($0.customer)] }))::text[],
-                                         \(TextArrayParameter(batch.map(\.event.id)))::text[],
-                                         \(TextArrayParameter(months))::date[])
-                                  WITH ORDINALITY AS k(customer_id, event_id, month, i))
-                SELECT k.i, e.month, e.occurred_at, e.model, e.site_id, e.tag, e.input_tokens, e.cached_input_tokens, e.output_tokens
-                FROM k JOIN usage_events e ON e.customer_id = k.customer_id AND e.event_id = k.event_id
-                WHERE e.month = ANY(\(windowMonths.sorted()))
-                """)
+            let customerKeys = TextArrayParameter(batch.map { names[Int($0.customer)] })
+            let idKeys = TextArrayParameter(batch.map(\.event.id))
+            let rows: QueryResult
+            if onCitus {
+                // Citus refuses a LATERAL subquery with OFFSET over a function
+                // (a merge step on recurring tuples); a CTE is its documented
+                // way to join client keys to a distributed table: sent to the
+                // workers as an intermediate result, joined on customer_id there.
+                rows = try db.execute(
+                    """
+                    WITH k AS MATERIALIZED (
+                        SELECT * FROM unnest(\(customerKeys)::text[], \(idKeys)::text[]) WITH ORDINALITY AS k(customer_id, event_id, i))
+                    SELECT k.i, e.month, e.occurred_at, e.model, e.site_id, e.tag, e.input_tokens, e.cached_input_tokens, e.output_tokens
+                    FROM k JOIN usage_events e ON e.customer_id = k.customer_id AND e.event_id = k.event_id
+                    WHERE e.month = ANY(\(windowMonths.sorted()))
+                    """)
+            } else {
+                rows = try db.execute(
+                    """
+                    SELECT k.i, e.month, e.occurred_at, e.model, e.site_id, e.tag, e.input_tokens, e.cached_input_tokens, e.output_tokens
+                    FROM unnest(\(customerKeys)::text[], \(idKeys)::text[]) WITH ORDINALITY AS k(customer_id, event_id, i)
+                    CROSS JOIN LATERAL (
+                        SELECT e.month, e.occurred_at, e.model, e.site_id, e.tag, e.input_tokens, e.cached_input_tokens, e.output_tokens
+                        FROM usage_events e
+                        WHERE e.customer_id = k.customer_id AND e.event_id = k.event_id AND e.month = ANY(\(windowMonths.sorted()))
+                        OFFSET 0) e
+                    """)
+            }
             var found: [Int: [Stored]] = [:]
             for row in rows {
                 let position = try row.decode(0, as: Int.self) - 1
