@@ -3,7 +3,7 @@
 #   make test   install what is missing, build, run every test on a throwaway PostgreSQL
 #   make reliability   the full reliability suite (kills, restarts, races, bad inputs; docs/reliability.md)
 
-.PHONY: demo test build bench clean-db reliability
+.PHONY: demo test build bench clean-db reliability fuzz
 
 build:
 	scripts/install-packages.sh
@@ -20,6 +20,12 @@ test:
 # bounded version.
 reliability: build
 	TALLY=.build/release/tally scripts/reliability/run.sh --full
+
+# Coverage-guided fuzzing of the parsers (libFuzzer + address sanitizer, a
+# package of its own in fuzz/, built in .build-fuzz): FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 30
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
 # Stop and delete the local database in .tally/.
 clean-db:

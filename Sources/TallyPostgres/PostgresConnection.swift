@@ -145,8 +145,12 @@ public final class PostgresConnection {
         }
         let sqlState = field("C").map(SQLState.init(rawValue:))
         let message = field("M") ?? trimmed(PQresultErrorMessage(result))
-        if sqlState == nil && PQstatus(connection) != CONNECTION_OK {
-            return lost(connection, statement: statement)
+        // Every error PostgreSQL sends carries a SQLSTATE; one without is
+        // libpq's own, and when it says the connection went away it is a lost
+        // connection even if libpq has not marked the connection bad yet (seen
+        // with an immediate shutdown in the middle of a COPY).
+        if sqlState == nil && (PQstatus(connection) != CONNECTION_OK || Self.saysConnectionLost(message)) {
+            return lost(connection, statement: statement, message: message.isEmpty ? nil : message)
         }
         var error = PostgresError(
             .server, message.isEmpty ? trimmed(PQerrorMessage(connection)) : message, sqlState: sqlState,
@@ -156,12 +160,17 @@ public final class PostgresConnection {
         return error
     }
 
+    static func saysConnectionLost(_ message: String) -> Bool {
+        ["server closed the connection", "no connection to the server", "could not receive data", "could not send data",
+         "terminating connection"].contains { message.contains($0) }
+    }
+
     /// The connection broke during a statement (the server restarted, crashed
     /// or ended the session): a ``PostgresError/Code/connection`` error whose
     /// message is libpq's first line only (its second, "This probably means
     /// the server terminated abnormally…", is a guess, not a fact).
-    static func lost(_ connection: OpaquePointer, statement: String) -> PostgresError {
-        let text = trimmed(PQerrorMessage(connection))
+    static func lost(_ connection: OpaquePointer, statement: String, message: String? = nil) -> PostgresError {
+        let text = message ?? trimmed(PQerrorMessage(connection))
         var first = text.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         for severity in ["FATAL:", "ERROR:"] where first.hasPrefix(severity) {
             first = String(first.dropFirst(severity.count)).trimmingCharacters(in: .whitespaces)
