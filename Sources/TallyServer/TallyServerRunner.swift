@@ -4,6 +4,7 @@ import NIOCore
 import ServiceLifecycle
 import UnixSignals
 import TallyPostgres
+import TallyPresentation
 
 /// Runs the server until SIGTERM or SIGINT (`tally serve`): the application
 /// in a ``ServiceGroup`` that, on either signal, stops accepting connections
@@ -30,10 +31,28 @@ public enum TallyServerRunner {
         group.maximumGracefulShutdownDuration = shutdownTimeout
         do {
             try await ServiceGroup(configuration: group).run()
+        } catch let error as IOError {
+            await pool.close()
+            throw ListenError(host: host, port: port, reason: error.description)
         } catch {
             await pool.close()
             throw error
         }
         await pool.close()
     }
+}
+
+/// The server could not listen (the port is taken, the address is not this
+/// machine's): `server.listen`, unavailable (exit 4), saying which address.
+public struct ListenError: Error, CodedError {
+    public var host: String
+    public var port: Int
+    public var reason: String
+
+    public var errorKind: ErrorKind { .unavailable }
+    public var errorCode: String { "server.listen" }
+    public var errorMessage: String {
+        "cannot listen on \(host):\(port) (\(reason)); is another server using it? choose --port, or --port 0 for any free port"
+    }
+    public var errorDetails: [String: JSONValue] { ["host": .text(host), "port": .number(port)] }
 }
