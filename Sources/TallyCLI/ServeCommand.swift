@@ -26,11 +26,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port (0: any free port, printed on stderr).") var port = 8080
     @Option(help: "Largest request body in bytes (default: TALLY_MAX_BODY_BYTES or 16777216).") var maxBodyBytes: Int?
     @Option(help: "Most database connections at once.") var connections = 8
+    @Option(help: "trace, debug, info (one line per request), notice, warning, error or critical.") var logLevel = "info"
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, got \(port)") }
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1, got \(connections)") }
         if let maxBodyBytes, maxBodyBytes < 1 { throw ValidationError("--max-body-bytes must be at least 1, got \(maxBodyBytes)") }
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(logLevel)'")
+        }
     }
 
     func run() async throws {
@@ -39,9 +43,10 @@ struct ServeCommand: AsyncParsableCommand {
         settings.maxBodyBytes = try maxBodyBytes ?? Self.environmentLimit() ?? ServerSettings.defaultMaxBodyBytes
         let configuration = try target.configuration()
         _ = try target.migratedConnection()
+        let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
+            handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "tally.serve")

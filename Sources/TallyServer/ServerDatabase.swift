@@ -16,9 +16,12 @@ public final class ServerDatabase: Sendable {
 
     /// Runs `body` with a connection of the pool.
     public func run<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) throws -> T) async throws -> T {
-        metrics.connectionsInUse(inUse.add(1, ordering: .relaxed).newValue)
-        defer { metrics.connectionsInUse(inUse.subtract(1, ordering: .relaxed).newValue) }
-        return try await pool.withConnection(body)
+        try await pool.withConnection { db in
+            // Counted once the connection is held (not while waiting for one).
+            self.metrics.connectionsInUse(self.inUse.add(1, ordering: .relaxed).newValue)
+            defer { self.metrics.connectionsInUse(self.inUse.subtract(1, ordering: .relaxed).newValue) }
+            return try body(db)
+        }
     }
 
     /// Runs `body` in a transaction on a connection of the pool.
