@@ -18,7 +18,7 @@ root=$(pwd)
 tally=${1:-.build/debug/tally}
 tally=$(cd "$(dirname "$tally")" && pwd)/$(basename "$tally")
 schemathesis_version=4.32.5
-max_examples=${API_CONTRACT_EXAMPLES:-8}
+max_examples=${API_CONTRACT_EXAMPLES:-6}
 
 venv=.build/python-venv
 if [ ! -x "$venv/bin/schemathesis" ] || [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $schemathesis_version" ]; then

@@ -1481,6 +1481,7 @@ enum OpenAPIDocument {
             "description": "Start (inclusive): YYYY-MM-DD or a UTC timestamp on the hour.",
             "schema": {
               "type": "string",
+              "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:00:00Z)?$",
               "example": "2026-11-01"
             }
           },
@@ -1491,6 +1492,7 @@ enum OpenAPIDocument {
             "description": "End (exclusive).",
             "schema": {
               "type": "string",
+              "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:00:00Z)?$",
               "example": "2026-11-02"
             }
           },
@@ -1794,13 +1796,16 @@ enum OpenAPIDocument {
             "description": "Required when creating; when updating it must equal the path's id if given."
           },
           "name": {
-            "type": "string"
+            "type": "string",
+            "minLength": 1
           },
           "billing_email": {
-            "type": "string"
+            "type": "string",
+            "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"
           },
           "country": {
             "type": "string",
+            "pattern": "^[A-Z]{2}$",
             "description": "ISO 3166-1 alpha-2."
           },
           "vat_id": {
@@ -1817,11 +1822,13 @@ enum OpenAPIDocument {
           },
           "currency": {
             "type": "string",
+            "pattern": "^[A-Z]{3}$",
             "description": "ISO 4217."
           },
           "card": {
             "type": "string",
-            "default": "public"
+            "default": "public",
+            "example": "public"
           }
         },
         "required": [
@@ -2496,6 +2503,7 @@ enum OpenAPIDocument {
         "properties": {
           "reason": {
             "type": "string",
+            "minLength": 1,
             "description": "Why (printed on the credit note); not empty."
           },
           "date": {
@@ -2514,11 +2522,13 @@ enum OpenAPIDocument {
         "properties": {
           "lines": {
             "type": "string",
+            "pattern": "^[0-9]+(=[0-9]+(\\.[0-9]+)?)?(,[0-9]+(=[0-9]+(\\.[0-9]+)?)?)*$",
             "description": "Invoice lines to credit, the CLI's `--lines` syntax: `2,5=10.00` credits what is left of line 2 and 10.00 of line 5.",
             "example": "1"
           },
           "reason": {
-            "type": "string"
+            "type": "string",
+            "minLength": 1
           },
           "date": {
             "type": "string",
@@ -2991,6 +3001,7 @@ enum OpenAPIDocument {
             "type": "array",
             "items": {
               "type": "string",
+              "pattern": "^[^:]+:(input|cached|cached_input|output)=[0-9]+(e[0-9]+)?(,(input|cached|cached_input|output)=[0-9]+(e[0-9]+)?){0,2}$",
               "example": "deepseek-v3:input=2e9,cached=2e8,output=5e8"
             },
             "minItems": 1,

@@ -26,7 +26,9 @@ struct ReportRoutes {
             let month = try BillingMonth(parsing: try Self.required(query.get("period"), "period"))
             let by = try Self.dimension(query.get("by"), default: MarginReport.Dimension.customer)
             let top = try query.get("top").map { text in
-                guard let top = Int(text), top >= 1 else { throw Problem.badRequest("margin.invalid_input", "top must be a whole number of at least 1, got '\(text)'") }
+                guard let top = Int(text), top >= 1 else {
+                    throw Problem.badRequest("input.invalid", "top must be a whole number of at least 1, got '\(text)'")
+                }
                 return top
             }
             let facts = try await environment.database.run { db in try MarginStore(db).facts(for: month) }

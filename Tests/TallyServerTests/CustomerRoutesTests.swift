@@ -79,6 +79,10 @@ struct CustomerRoutesTests {
             let otherID = try await client.execute(uri: "/v1/customers/acme", method: .put, headers: RoutesFixture.json(keys, .finance),
                                                    body: .text(Self.globex))
             #expect(otherID.status == .badRequest)
+            let putUnknown = try await client.execute(
+                uri: "/v1/customers/nobody", method: .put, headers: RoutesFixture.json(keys, .finance),
+                body: .text(Self.globex.replacingOccurrences(of: #""id":"globex""#, with: #""id":"nobody""#)))
+            #expect(putUnknown.status == .notFound)
             let missing = try await client.execute(uri: "/v1/customers/nobody", method: .get, headers: keys.bearer(.finance))
             #expect(missing.status == .notFound)
             #expect(missing.object["code"] as? String == "customer.not_found")

@@ -64,6 +64,8 @@ struct QuoteRoutesTests {
             let belowFloor = try await post(.sales, Self.prospect.replacingOccurrences(of: "}", with: #","fail_below_floor":true}"#))
             #expect(belowFloor.status == .conflict)
             #expect(belowFloor.object["code"] as? String == "quote.refused")
+            let flags = (belowFloor.object["details"] as? [String: Any])?["flags"] as? [[String: Any]] ?? []
+            #expect(!flags.isEmpty)
             let badVolume = try await post(.sales, #"{"prospect":"G","volumes":["m:input=lots"]}"#)
             #expect(badVolume.status == .badRequest)
             #expect(badVolume.object["code"] as? String == "quote.invalid_input")
