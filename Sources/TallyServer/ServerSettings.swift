@@ -38,11 +38,14 @@ public struct ServerEnvironment: Sendable {
     public let database: ServerDatabase
     public let metrics: TallyMetrics
     public let settings: ServerSettings
+    /// Where usage requests wait to be ingested together (group commit).
+    let usageQueue: UsageIngestQueue
 
     public init(database: ServerDatabase, metrics: TallyMetrics, settings: ServerSettings) {
         self.database = database
         self.metrics = metrics
         self.settings = settings
+        self.usageQueue = UsageIngestQueue(database: database, settings: settings)
     }
 
     /// The audit actor of a request's key, dated by the server's clock.

@@ -64,34 +64,27 @@ struct UsageRoutes {
         }
         let strict = request.uri.queryParameters.get("strict").map { $0 == "true" || $0 == "1" } ?? false
         let actor = environment.actor(key)
-        let now = environment.settings.clock.now
-        let directory = environment.settings.temporaryDirectory
-        let bytes = fileBytes
-        let splitRejects = ownRejects
-        let outcome = try await environment.database.run { db in
-            let name = "tally-ingest-\(UUID().uuidString)"
-            let input = directory.appendingPathComponent(name + ".ndjson").path
-            let rejectsPath = directory.appendingPathComponent(name + ".rejects").path
-            defer {
-                try? FileManager.default.removeItem(atPath: input)
-                try? FileManager.default.removeItem(atPath: rejectsPath)
-            }
-            guard FileManager.default.createFile(atPath: input, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
-                throw Problem.internalError
-            }
-            var ingester = UsageIngester(db)
-            ingester.strict = strict
-            let summary = try db.transaction {
-                let summary = try ingester.ingest(path: input, format: .ndjson, rejectsPath: rejectsPath, now: now)
-                try AuditStore.record(
-                    actor.entry(.usageIngest, target: "\(summary.accepted) accepted, \(summary.duplicates) duplicate, \(summary.rejected + splitRejects.count) rejected"),
-                    on: db)
-                return summary
-            }
-            return Outcome(summary: summary, rejects: splitRejects + (try Self.readRejects(rejectsPath)))
-        }
+        // Grouped with the requests arriving meanwhile (UsageIngestQueue);
+        // answered once the transaction holding these events committed.
+        let outcome = try await environment.usageQueue.ingest(fileBytes, strict: strict, actor: actor, ownRejects: ownRejects)
         environment.metrics.ingested(accepted: outcome.summary.accepted, duplicate: outcome.summary.duplicates, rejected: outcome.rejects.count)
         return JSONResponse.body(outcome.json(), contentType: "application/json")
+    }
+
+    /// Runs `body` again (up to three times in all) when PostgreSQL rolled
+    /// it back for a deadlock or a serialization failure: both leave nothing
+    /// written, so trying again is safe; other errors pass through.
+    static func retryingConflicts<T>(_ body: () throws -> T) throws -> T {
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                return try body()
+            } catch let error as PostgresError
+                where attempts < 3 && (error.sqlState == .deadlockDetected || error.sqlState == .serializationFailure) {
+                continue
+            }
+        }
     }
 
     /// The body's bytes, refused with 413 as soon as they pass `limit`

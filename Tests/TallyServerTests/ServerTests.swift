@@ -106,6 +106,43 @@ struct ServerTests {
         }
     }
 
+    /// Requests sent together are ingested together (group commit), yet each
+    /// is answered with its own counts and its own line numbers.
+    @Test func concurrentRequestsEachGetTheirOwnCounts() async throws {
+        try await ServerFixture.withServer { client, keys, pool in
+            let bodies = (0..<12).map { i in
+                // Each: two new events, one event every request shares (one of
+                // them stores it, the rest see a duplicate), a bad line at line 4.
+                [ServerFixture.event("g\(i)-a"), ServerFixture.event("g\(i)-b"), ServerFixture.event("shared"), "{bad"].joined(separator: "\n")
+            }
+            let ingest = headers(keys, .ingest, Self.ndjson)
+            let texts = try await withThrowingTaskGroup(of: String.self) { group in
+                for body in bodies {
+                    group.addTask {
+                        let response = try await client.execute(uri: "/v1/usage/events", method: .post, headers: ingest, body: .text(body))
+                        return String(buffer: response.body)
+                    }
+                }
+                var all: [String] = []
+                for try await text in group { all.append(text) }
+                return all
+            }
+            let responses = texts.map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:] }
+            #expect(responses.count == 12)
+            for response in responses {
+                #expect((response["accepted"] as? Int ?? 0) + (response["duplicate"] as? Int ?? 0) == 3)
+                #expect(response["rejected"] as? Int == 1)
+                #expect((response["rejects"] as? [[String: Any]] ?? []).compactMap { $0["line"] as? Int } == [4])
+            }
+            #expect(responses.map { $0["accepted"] as? Int ?? 0 }.reduce(0, +) == 25)
+            #expect(responses.map { $0["duplicate"] as? Int ?? 0 }.reduce(0, +) == 11)
+            let stored = try await pool.withConnection { db in try db.scalar("SELECT count(*) FROM usage_events", as: Int64.self) }
+            #expect(stored == 25)
+            let audit = try await pool.withConnection { db in try AuditStore(db).list().filter { $0.action == .usageIngest } }
+            #expect(audit.count == 12)
+        }
+    }
+
     @Test func ingestJSONArrayNumbersElementsFromOne() async throws {
         try await ServerFixture.withServer { client, keys, _ in
             let huge = ServerFixture.event("a4").replacingOccurrences(of: "\"input_tokens\":1000", with: "\"input_tokens\":1\(String(repeating: "0", count: 40))")

@@ -222,6 +222,7 @@ extension UsageIngester {
                     continue
                 }
                 summary.accepted += inserted
+                if summary.acceptedLines != nil { summary.acceptedLines!.append(contentsOf: new.map { events[$0].line }) }
                 summary.late += batchRollup.lateEvents
                 rollup.merge(batchRollup)
                 for (i, copies) in stored { count(Self.outcome(events[i].event, against: copies), events[i]) }
@@ -243,6 +244,7 @@ extension UsageIngester {
             switch outcome {
             case .duplicate:
                 summary.duplicates += 1
+                if summary.duplicateLines != nil { summary.duplicateLines!.append(accepted.line) }
             case .conflict:
                 summary.rejected += 1
                 batchRejects.append((accepted.line, Self.conflictReason, String(decoding: accepted.input, as: UTF8.self)))
@@ -350,7 +352,10 @@ extension UsageIngester {
             return found
         }
 
-        /// Adds the summed groups to `usage_hourly` (staged by COPY, then one upsert).
+        /// Adds the summed groups to `usage_hourly` (staged by COPY, then one
+        /// upsert). In key order: concurrent ingests (the server takes many
+        /// batches at once) then lock the rows they share in the same order,
+        /// so one waits for the other instead of both deadlocking.
         private mutating func writeRollup() throws {
             guard rollup.count > 0 else { return }
             try db.execute("CREATE TEMP TABLE IF NOT EXISTS stage_hourly (LIKE usage_hourly) ON COMMIT DROP")
@@ -383,6 +388,7 @@ extension UsageIngester {
                                                input_tokens, cached_input_tokens, output_tokens, events)
                 SELECT customer_id, hour, model, site_id, tag, billing_month, input_tokens, cached_input_tokens, output_tokens, events
                 FROM stage_hourly
+                ORDER BY customer_id, hour, model, site_id, tag, billing_month
                 ON CONFLICT (customer_id, hour, model, site_id, tag, billing_month) DO UPDATE SET
                     input_tokens = h.input_tokens + excluded.input_tokens,
                     cached_input_tokens = h.cached_input_tokens + excluded.cached_input_tokens,

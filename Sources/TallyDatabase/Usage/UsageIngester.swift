@@ -43,6 +43,13 @@ public struct UsageIngester {
         /// Occurrences of unknown keys beyond the first
         /// ``UnknownKey/listedAtMost`` distinct ones (counted, not listed).
         public var unlistedUnknownKeys = 0
+        /// The line of every accepted event and of every duplicate, in the
+        /// order met, when ``UsageIngester/recordLines`` is set (nil
+        /// otherwise): how the server splits one ingest of several requests
+        /// back into each request's counts. Every other event line is in the
+        /// rejects file.
+        public var acceptedLines: [Int]?
+        public var duplicateLines: [Int]?
 
         public init() {}
     }
@@ -109,6 +116,10 @@ public struct UsageIngester {
     /// Refuse events with unknown keys (default: ignore the keys, count and
     /// report them, keep the event: forward compatible).
     public var strict = false
+    /// Record the lines of accepted and duplicate events in the summary
+    /// (``Summary/acceptedLines``): for inputs of bounded size, such as the
+    /// server's grouped requests.
+    public var recordLines = false
 
     /// Taken shared by every ingest and exclusively by invoice finalization,
     /// so that no event can land in a month while it is being closed without
@@ -148,6 +159,10 @@ public struct UsageIngester {
         var load = try Load(
             db: db, source: try EventSource(path: path, format: format), rejects: rejects, window: UsageEvent.window(now: now))
         load.strict = strict
+        if recordLines {
+            load.summary.acceptedLines = []
+            load.summary.duplicateLines = []
+        }
         load.progress = progress
         load.batchSize = batchSize
         load.rollupLimit = rollupLimit

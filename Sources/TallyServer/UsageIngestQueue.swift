@@ -1,0 +1,194 @@
+import Foundation
+import TallyCore
+import TallyDatabase
+import TallyPostgres
+
+/// Group commit for `POST /v1/usage/events`: requests that arrive while an
+/// ingest is running wait in line, and the next ingest takes all of them (up
+/// to ``maximumLines``) in one transaction: one file, one `COPY` per
+/// partition, one rollup upsert, one commit, then each request gets its own
+/// counts and rejects.
+///
+/// Why: an ingest costs a transaction's fixed work (locks, look-ups, the
+/// rollup, the commit) whatever its size, so single-event requests taken one
+/// transaction each saturate the database long before the events do. Taken
+/// together they cost about what one batch of their size costs. Every request
+/// is still answered only after the transaction holding its events committed,
+/// and a failure fails exactly the requests of that transaction (nothing of
+/// theirs is stored). Requests are grouped only with requests of the same
+/// `strict` setting; each keeps its own audit entry, written in the same
+/// transaction.
+actor UsageIngestQueue {
+    /// One request's events, its line count and what it is answered.
+    struct Submission {
+        var bytes: [UInt8]
+        var strict: Bool
+        var actor: AuditActor
+        /// Elements a JSON array's splitter refused (already numbered).
+        var ownRejects: [(line: Int, reason: String)]
+        var continuation: CheckedContinuation<UsageRoutes.Outcome, any Error>
+    }
+
+    /// At most this many lines in one grouped ingest (a single larger request
+    /// still goes alone).
+    let maximumLines: Int
+    /// Grouped ingests running at once (each on its own connection).
+    let maximumRunning: Int
+    private let database: ServerDatabase
+    private let settings: ServerSettings
+    private var pending: [Submission] = []
+    private var running = 0
+
+    init(database: ServerDatabase, settings: ServerSettings, maximumLines: Int = 50_000, maximumRunning: Int = 2) {
+        self.database = database
+        self.settings = settings
+        self.maximumLines = maximumLines
+        self.maximumRunning = maximumRunning
+    }
+
+    /// Ingests `bytes` (NDJSON) with the next group; returns once committed.
+    func ingest(
+        _ bytes: [UInt8], strict: Bool, actor: AuditActor, ownRejects: [(line: Int, reason: String)]
+    ) async throws -> UsageRoutes.Outcome {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append(Submission(bytes: bytes, strict: strict, actor: actor, ownRejects: ownRejects, continuation: continuation))
+            startIfIdle()
+        }
+    }
+
+    private func startIfIdle() {
+        guard running < maximumRunning, !pending.isEmpty else { return }
+        running += 1
+        Task { await self.drain() }
+    }
+
+    private func drain() async {
+        while let group = takeGroup() {
+            let outcomes: Result<[UsageRoutes.Outcome], any Error>
+            do {
+                outcomes = .success(try await Self.run(group.map(\.part), strict: group[0].strict, database: database, settings: settings))
+            } catch {
+                outcomes = .failure(error)
+            }
+            for (index, submission) in group.enumerated() {
+                switch outcomes {
+                case .success(let list): submission.continuation.resume(returning: list[index])
+                case .failure(let error): submission.continuation.resume(throwing: error)
+                }
+            }
+        }
+        running -= 1
+    }
+
+    /// The oldest request and those after it of the same `strict`, in order,
+    /// up to ``maximumLines`` (always at least one).
+    private func takeGroup() -> [Submission]? {
+        guard let first = pending.first else { return nil }
+        var group: [Submission] = []
+        var lines = 0
+        var rest: [Submission] = []
+        for submission in pending {
+            let count = Self.lineCount(submission.bytes)
+            if submission.strict == first.strict && (group.isEmpty || lines + count <= maximumLines) {
+                group.append(submission)
+                lines += count
+            } else {
+                rest.append(submission)
+            }
+        }
+        pending = rest
+        return group
+    }
+
+    /// What the ingest needs of one request (sendable, without its continuation).
+    struct Part: Sendable {
+        var bytes: [UInt8]
+        var actor: AuditActor
+        var ownRejects: [Reject]
+        struct Reject: Sendable {
+            var line: Int
+            var reason: String
+        }
+    }
+
+    static func lineCount(_ bytes: [UInt8]) -> Int {
+        var count = 0
+        for byte in bytes where byte == 0x0A { count += 1 }
+        return bytes.last == 0x0A || bytes.isEmpty ? count : count + 1
+    }
+
+    /// One transaction for all `parts`: their bodies one after the other in
+    /// one file (each ending in a newline, so line N of a body is line
+    /// offset + N of the file), one ingest recording its lines, one audit
+    /// entry per request, one commit. A deadlock or serialization failure
+    /// rolls it all back and it is run again (``UsageRoutes/retryingConflicts(_:)``).
+    static func run(_ parts: [Part], strict: Bool, database: ServerDatabase, settings: ServerSettings) async throws -> [UsageRoutes.Outcome] {
+        var file: [UInt8] = []
+        var offsets: [Int] = []
+        var lines = 0
+        for part in parts {
+            offsets.append(lines)
+            file += part.bytes
+            if !part.bytes.isEmpty && part.bytes.last != 0x0A { file.append(0x0A) }
+            lines += lineCount(part.bytes)
+        }
+        let bytes = file
+        let starts = offsets
+        let now = settings.clock.now
+        let directory = settings.temporaryDirectory
+        return try await database.run { db in
+            let name = "tally-ingest-\(UUID().uuidString)"
+            let input = directory.appendingPathComponent(name + ".ndjson").path
+            let rejectsPath = directory.appendingPathComponent(name + ".rejects").path
+            defer {
+                try? FileManager.default.removeItem(atPath: input)
+                try? FileManager.default.removeItem(atPath: rejectsPath)
+            }
+            guard FileManager.default.createFile(atPath: input, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
+                throw Problem.internalError
+            }
+            var ingester = UsageIngester(db)
+            ingester.strict = strict
+            ingester.recordLines = true
+            return try UsageRoutes.retryingConflicts {
+                try db.transaction {
+                    let summary = try ingester.ingest(path: input, format: .ndjson, rejectsPath: rejectsPath, now: now)
+                    let rejects = try UsageRoutes.readRejects(rejectsPath)
+                    // The part each file line belongs to: the last start at or before it.
+                    func part(of line: Int) -> Int {
+                        var low = 0
+                        var high = starts.count - 1
+                        while low < high {
+                            let middle = (low + high + 1) / 2
+                            if starts[middle] < line { low = middle } else { high = middle - 1 }
+                        }
+                        return low
+                    }
+                    var outcomes = parts.map { part in
+                        UsageRoutes.Outcome(summary: UsageIngester.Summary(), rejects: part.ownRejects.map { ($0.line, $0.reason) })
+                    }
+                    for line in summary.acceptedLines ?? [] { outcomes[part(of: line)].summary.accepted += 1 }
+                    for line in summary.duplicateLines ?? [] { outcomes[part(of: line)].summary.duplicates += 1 }
+                    for reject in rejects {
+                        let index = part(of: reject.line)
+                        outcomes[index].rejects.append((reject.line - starts[index], reject.reason))
+                    }
+                    for (index, part) in parts.enumerated() {
+                        outcomes[index].summary.rejected = outcomes[index].rejects.count
+                        let counts = outcomes[index].summary
+                        try AuditStore.record(
+                            part.actor.entry(.usageIngest, target: "\(counts.accepted) accepted, \(counts.duplicates) duplicate, \(counts.rejected) rejected"),
+                            on: db)
+                    }
+                    return outcomes
+                }
+            }
+        }
+    }
+}
+
+extension UsageIngestQueue.Submission {
+    var part: UsageIngestQueue.Part {
+        UsageIngestQueue.Part(bytes: bytes, actor: actor, ownRejects: ownRejects.map { .init(line: $0.line, reason: $0.reason) })
+    }
+}
