@@ -33,6 +33,9 @@ run "api contract" scripts/api-contract.sh .build/debug/tally
 # Kills, restarts, races and bad inputs on the suite's own cluster (~90 s);
 # the full sizes run with `make reliability` (docs/reliability.md).
 run "reliability (bounded)" scripts/reliability/run.sh --bounded
+# Coverage-guided fuzzing of every parser a user can feed, a few seconds per
+# target (make fuzz runs longer): its own sanitizer build in .build-fuzz.
+run "fuzz (bounded)" env FUZZ_SECONDS="${FUZZ_SECONDS:-5}" fuzz/run.sh
 for now in "${travelled_dates[@]}"; do
     run "swift test (TALLY_NOW=$now)" env TALLY_NOW="$now" swift test --skip-build
     run "smoke (TALLY_NOW=$now)" env TALLY_NOW="$now" scripts/cli-smoke.sh .build/debug/tally
