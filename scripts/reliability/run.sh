@@ -58,7 +58,7 @@ status=0
 failed=()
 for script in scripts/reliability/[0-9][0-9]-*.sh; do
     name=$(basename "$script" .sh)
-    if [ ${#parts[@]} -gt 0 ] && ! printf '%s\n' "${parts[@]}" | grep -qx "${name%%-*}"; then continue; fi
+    if [ ${#parts[@]} -gt 0 ] && ! grep -qx "${name%%-*}" <<<"$(printf "%s\n" "${parts[@]}")"; then continue; fi
     part_start=$(date +%s)
     echo "== $name"
     RANDOM=$((seed + ${name%%-*}))

@@ -59,7 +59,9 @@ EOF
 missing=""
 while read -r c; do
     [ -z "$c" ] || [ "$c" = "usage ingest" ] || [ "$c" = "usage verify" ] || [ "$c" = "invoice export" ] && continue
-    printf '%s\n' "${commands[@]}" | grep -qE "^$c( |$)" || missing="$missing [$c]"
+    # (a here-string, not a pipe: grep -q may exit before printf has written
+    # everything, and under pipefail printf's SIGPIPE would read as "missing")
+    grep -qE "^$c( |$)" <<<"$(printf '%s\n' "${commands[@]}")" || missing="$missing [$c]"
 done <<<"$offered"
 [ -n "$offered" ] && [ -z "$missing" ]; check "every command offering --format is covered by the format check${missing:+ (missing:$missing)}" $?
 
