@@ -42,7 +42,7 @@ key=$(DATABASE_URL=$http_url "$tally" keys create --name bench --role admin | ta
 port_file=$work/serve.log
 DATABASE_URL=$http_url "$tally" serve --port 0 --connections "$clients" --log-level warning 2>"$port_file" &
 server=$!
-trap 'kill $server 2>/dev/null; stop_throwaway_db' EXIT
+trap 'kill $server 2>/dev/null || true; stop_throwaway_db' EXIT
 port=
 for _ in $(seq 100); do
     port=$(grep -o 'listening on [^ ]*:[0-9]*' "$port_file" | grep -o '[0-9]*$' || true)
