@@ -39,3 +39,13 @@ measure_pair() {
     sb=$(printf '%s\n' "${b[@]}" | sort -n)
     echo "$(sed -n "${mid}p" <<<"$sa") $(head -1 <<<"$sa") $(sed -n "${mid}p" <<<"$sb") $(head -1 <<<"$sb")"
 }
+
+# The benchmark customers: cust-1 … cust-200 on the public card, as a CSV
+# file for `tally customers import` (written once into $work).
+bench_customers() {
+    [ -f "$work/customers.csv" ] || {
+        echo "id,name,billing_email,country,vat_id,tax_treatment,currency,card"
+        for i in $(seq 1 200); do echo "cust-$i,Customer $i,billing@cust-$i.example,US,,standard,USD,public"; done
+    } >"$work/customers.csv"
+    echo "$work/customers.csv"
+}

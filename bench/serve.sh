@@ -23,14 +23,10 @@ export TALLY_NOW=2026-12-01T00:00:00Z
 cli_url=$DATABASE_URL
 http_url="$DATABASE_URL dbname=tally_http"  # conninfo: the last dbname wins
 psql "$cli_url" -q -c "CREATE DATABASE tally_http" >&2
-{
-    echo "id,name,billing_email,country,vat_id,tax_treatment,currency,card"
-    for i in $(seq 1 200); do echo "cust-$i,Customer $i,billing@cust-$i.example,US,,standard,USD,public"; done
-} >"$work/customers.csv"
 for url in "$cli_url" "$http_url"; do
     DATABASE_URL=$url "$tally" migrate >&2
     DATABASE_URL=$url "$tally" rates load >&2
-    DATABASE_URL=$url "$tally" customers import "$work/customers.csv" >&2
+    DATABASE_URL=$url "$tally" customers import "$(bench_customers)" >&2
 done
 "$tally" usage generate --month 2026-11 --days 1 --events "$events" --duplicate-percent 0 \
     --out "$work/events.ndjson" >&2

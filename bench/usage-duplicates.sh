@@ -14,11 +14,7 @@ runs=${RUNS:-3}
 export TALLY_NOW=2026-12-01T00:00:00Z
 
 "$tally" rates load >&2
-{
-    echo "id,name,billing_email,country,vat_id,tax_treatment,currency,card"
-    for i in $(seq 1 200); do echo "cust-$i,Customer $i,billing@cust-$i.example,US,,standard,USD,public"; done
-} >"$work/customers.csv"
-"$tally" customers import "$work/customers.csv" >&2
+"$tally" customers import "$(bench_customers)" >&2
 "$tally" usage generate --month 2026-11 --days 1 --events "$events" --duplicate-percent 0 \
     --out "$work/e0.ndjson" --csv "$work/e0.csv" >&2
 "$tally" usage generate --month 2026-11 --days 1 --events "$events" --duplicate-percent 1 --out "$work/e1.ndjson" >&2
