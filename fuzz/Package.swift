@@ -28,6 +28,8 @@ let package = Package(
         fuzzTarget("FuzzUsageLine", ["TallyDatabase"]),
         fuzzTarget("FuzzUsageCSV", ["TallyDatabase"]),
         fuzzTarget("FuzzRateCard", ["TallyDatabase"]),
+        fuzzTarget("FuzzSupplyCSV", ["TallyDatabase"]),
+        fuzzTarget("FuzzCustomerCSV", ["TallyDatabase"]),
         fuzzTarget("FuzzDecimal", ["TallyCore"]),
         fuzzTarget("FuzzTimestamp", ["TallyCore"]),
         fuzzTarget("FuzzQuoteVolume", ["TallyCore"]),

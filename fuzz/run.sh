@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-30}
 scratch=.build-fuzz
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(FuzzUsageLine FuzzUsageCSV FuzzRateCard FuzzDecimal FuzzTimestamp FuzzQuoteVolume)
+[ ${#targets[@]} -gt 0 ] || targets=(FuzzUsageLine FuzzUsageCSV FuzzRateCard FuzzSupplyCSV FuzzCustomerCSV FuzzDecimal FuzzTimestamp FuzzQuoteVolume)
 
 swift build --package-path fuzz --scratch-path "$scratch" --sanitize=fuzzer --sanitize=address -Xswiftc -enable-testing >&2
 bin=$(swift build --package-path fuzz --scratch-path "$scratch" --sanitize=fuzzer --sanitize=address -Xswiftc -enable-testing --show-bin-path)
@@ -34,6 +34,20 @@ for line in sys.stdin:
     print(",".join(str(e.get(k, "")) for k in ["id","customer","model","timestamp","input_tokens","cached_input_tokens","output_tokens","site","tag"]))'
 } >"$corpus.seed/usage.csv"
 mkdir -p "$corpus.seed/FuzzUsageCSV" "$corpus/FuzzUsageCSV" && cp "$corpus.seed/usage.csv" "$corpus.seed/FuzzUsageCSV/seed-1"
+# Supply and customer files: the repository's own CSV files of those kinds.
+mkdir -p "$corpus.seed/FuzzSupplyCSV" "$corpus/FuzzSupplyCSV" "$corpus.seed/FuzzCustomerCSV" "$corpus/FuzzCustomerCSV"
+find data docs scripts -name '*.csv' 2>/dev/null | while read -r f; do
+    if head -n 1 "$f" | grep -q 'billing_email'; then cp "$f" "$corpus.seed/FuzzCustomerCSV/$(echo "$f" | tr / _)"
+    else cp "$f" "$corpus.seed/FuzzSupplyCSV/$(echo "$f" | tr / _)"; fi
+done
+printf 'id,name,billing_email,country,vat_id,tax_treatment,currency,card\nacme,Acme AI,billing@acme.ai,DE,DE123456789,reverse_charge,EUR,public\n' >"$corpus.seed/FuzzCustomerCSV/seed-1"
+printf 'id,provider,country,currency\nde-fra-1,Hetzner,DE,EUR\n' >"$corpus.seed/FuzzSupplyCSV/seed-sites"
+printf 'day,currency,rate\n2026-11-01,EUR,1.08\n' >"$corpus.seed/FuzzSupplyCSV/seed-fx"
+printf 'id,memory_gb,description\nh100-80g,80,NVIDIA H100\n' >"$corpus.seed/FuzzSupplyCSV/seed-gpu"
+printf 'id,site_id,gpu_type_id,gpu_count,starts_at,ends_at,price_per_gpu_hour,upfront_fee\nrc-1,de-fra-1,h100-80g,64,2026-01-01T00:00:00Z,2027-01-01T00:00:00Z,1.85,25000.00\n' >"$corpus.seed/FuzzSupplyCSV/seed-reserved"
+printf 'id,kind,site_id,gpu_type_id,gpu_count,starts_at,ends_at,price_per_gpu_hour,preempted_at\nsp-1,spot,de-fra-1,h100-80g,8,2026-11-03T10:00:00Z,2026-11-03T14:30:00Z,2.10,\n' >"$corpus.seed/FuzzSupplyCSV/seed-spot"
+printf 'hour,site_id,gpu_type_id,model,gpus_used,input_tokens,cached_input_tokens,output_tokens\n2026-11-03T10:00:00Z,de-fra-1,h100-80g,llama-3.3-70b-instruct,12.5,1000,0,200\n' >"$corpus.seed/FuzzSupplyCSV/seed-alloc"
+printf 'model,input_weight,cached_weight,output_weight\nllama-3.3-70b-instruct,1,0.1,4\n' >"$corpus.seed/FuzzSupplyCSV/seed-weights"
 mkdir -p "$corpus.seed/FuzzRateCard" "$corpus/FuzzRateCard"
 find rates -name '*.yaml' | while read -r f; do cp "$f" "$corpus.seed/FuzzRateCard/$(echo "$f" | tr / _)"; done
 { grep -ohE '\b-?[0-9]+\.[0-9]+\b|\b[0-9]+e[0-9]+\b' rates/*.yaml rates/*/*.yaml docs/*.md || true; } | sort -u | head -300 | seed FuzzDecimal

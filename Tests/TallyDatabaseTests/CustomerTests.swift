@@ -55,6 +55,19 @@ struct CustomerTests {
         }
     }
 
+    /// The supply fuzzer's finding holds for customer files too: a header
+    /// naming a column twice is refused with its line, not a crash.
+    @Test func aHeaderNamingAColumnTwiceIsRefused() async throws {
+        try await withCards { pool, temp in
+            try temp.write("twice.csv", "id,name,billing_email,country,vat_id,tax_treatment,currency,card,name\nok,Fine,ok@x.io,US,,standard,USD,,Other\n")
+            await #expect {
+                _ = try await pool.withConnection { db in try CustomerStore(db).importFile(temp.path("twice.csv")) }
+            } throws: { "\($0)".contains("twice.csv:1") && "\($0)".contains("name: given twice in the header") }
+            let stored = try await pool.withConnection { db in try db.scalar("SELECT count(*)::bigint FROM customers", as: Int.self) }
+            #expect(stored == 0)
+        }
+    }
+
     @Test func badRowsAreAllReportedAndNothingIsWritten() async throws {
         try await withCards { pool, temp in
             try temp.write("bad.csv", """

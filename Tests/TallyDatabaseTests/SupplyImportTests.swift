@@ -140,6 +140,19 @@ struct SupplyImportTests {
         }
     }
 
+    /// Found by the FuzzSupplyCSV fuzzer: a header naming a column twice
+    /// crashed `supply import` (a trap building the column index).
+    @Test func aHeaderNamingAColumnTwiceIsRefusedNotACrash() async throws {
+        let file = "model,input_weight,cached_weight,output_weight,cached_weight\nllama,1,0.1,4,0.2\n"
+        try await withFiles(["w.csv": file]) { temp in
+            try await TestDatabase.withSchema { pool, _ in
+                await #expect {
+                    try await pool.withConnection { db in try SupplyImporter().importFiles([temp.path("w.csv")], into: db) }
+                } throws: { "\($0)".contains("w.csv:1") && "\($0)".contains("cached_weight: given twice in the header") }
+            }
+        }
+    }
+
     @Test func anUnknownHeaderSaysWhatKindsExist() async throws {
         try await withFiles(["x.csv": "foo,bar\n1,2\n"]) { temp in
             try await TestDatabase.withSchema { pool, _ in

@@ -35,6 +35,12 @@ struct CSVFile {
             throw ImportProblem(file: path, line: 1, "the file is empty: a header row is required")
         }
         header = fields.map { $0.lowercased() }
+        // A column named twice would be read from one place or the other
+        // (and index builders trap on it): every CSV import refuses it here.
+        var seen = Set<String>()
+        for name in header where !seen.insert(name).inserted {
+            throw ImportProblem(file: path, line: 1, column: name, "given twice in the header")
+        }
     }
 
     /// A file for reading, or standard input for "-".

@@ -25,10 +25,7 @@ struct EventSource {
             lines = try LineReader(path: path)
         case .csv:
             let file = try CSVFile(path: path)
-            for (index, name) in file.header.enumerated() {
-                guard columns[name] == nil else {
-                    throw ImportProblem(file: path, line: 1, column: name, "given twice in the header")
-                }
+            for (index, name) in file.header.enumerated() {  // no name twice: CSVFile refuses that
                 columns[name] = index
                 if !Self.fields.contains(name) { unknownColumns.append(Array(name.utf8)[...]) }
             }
