@@ -1,5 +1,5 @@
 /// Splits the bytes of a JSON array into its top-level elements, one per
-/// line, without parsing them: no number is ever read as a `Double` (the
+/// line, without parsing them: no number is ever read as binary floating point (the
 /// ingester's exact parser reads each line), and element N of the array is
 /// line N of the output, so rejects name the element.
 ///

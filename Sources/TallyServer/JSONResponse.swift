@@ -21,7 +21,7 @@ enum JSONResponse {
 
     /// A small JSON request body (commands like `{"period": "2026-11"}`),
     /// decoded into `T`, whose fields are text (never a number read as a
-    /// `Double`). Keys outside `fields` are refused (a typo must not be
+    /// binary floating-point value). Keys outside `fields` are refused (a typo must not be
     /// silently ignored).
     static func decode<T: Decodable>(_ type: T.Type, fields: Set<String>, from request: Request, limit: Int = 64 * 1024) async throws -> T {
         let mediaType = (request.headers[.contentType] ?? "").split(separator: ";").first.map {
