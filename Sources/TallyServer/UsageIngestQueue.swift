@@ -22,6 +22,8 @@ actor UsageIngestQueue {
     /// One request's events, its line count and what it is answered.
     struct Submission {
         var bytes: [UInt8]
+        /// Lines of `bytes`, counted once when the request arrives.
+        var lines: Int
         var strict: Bool
         var actor: AuditActor
         /// Elements a JSON array's splitter refused (already numbered).
@@ -51,7 +53,7 @@ actor UsageIngestQueue {
         _ bytes: [UInt8], strict: Bool, actor: AuditActor, ownRejects: [(line: Int, reason: String)]
     ) async throws -> UsageRoutes.Outcome {
         try await withCheckedThrowingContinuation { continuation in
-            pending.append(Submission(bytes: bytes, strict: strict, actor: actor, ownRejects: ownRejects, continuation: continuation))
+            pending.append(Submission(bytes: bytes, lines: Self.lineCount(bytes), strict: strict, actor: actor, ownRejects: ownRejects, continuation: continuation))
             startIfIdle()
         }
     }
@@ -88,7 +90,7 @@ actor UsageIngestQueue {
         var lines = 0
         var rest: [Submission] = []
         for submission in pending {
-            let count = Self.lineCount(submission.bytes)
+            let count = submission.lines
             if submission.strict == first.strict && (group.isEmpty || lines + count <= maximumLines) {
                 group.append(submission)
                 lines += count
@@ -103,6 +105,7 @@ actor UsageIngestQueue {
     /// What the ingest needs of one request (sendable, without its continuation).
     struct Part: Sendable {
         var bytes: [UInt8]
+        var lines: Int
         var actor: AuditActor
         var ownRejects: [Reject]
         struct Reject: Sendable {
@@ -130,7 +133,7 @@ actor UsageIngestQueue {
             offsets.append(lines)
             file += part.bytes
             if !part.bytes.isEmpty && part.bytes.last != 0x0A { file.append(0x0A) }
-            lines += lineCount(part.bytes)
+            lines += part.lines
         }
         let bytes = file
         let starts = offsets
@@ -189,6 +192,6 @@ actor UsageIngestQueue {
 
 extension UsageIngestQueue.Submission {
     var part: UsageIngestQueue.Part {
-        UsageIngestQueue.Part(bytes: bytes, actor: actor, ownRejects: ownRejects.map { .init(line: $0.line, reason: $0.reason) })
+        UsageIngestQueue.Part(bytes: bytes, lines: lines, actor: actor, ownRejects: ownRejects.map { .init(line: $0.line, reason: $0.reason) })
     }
 }
