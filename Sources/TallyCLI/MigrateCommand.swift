@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TallyCore
 import TallyDatabase
 import TallyPostgres
 
@@ -12,7 +13,9 @@ struct MigrateCommand: ParsableCommand {
             Each pending file is applied in its own transaction and recorded with a \
             SHA-256 checksum; running `tally migrate` again applies nothing. A file \
             that was changed after it was applied is refused, by name: add a new \
-            migration instead. Concurrent runs are safe (an advisory lock serializes them).
+            migration instead. Concurrent runs are safe (an advisory lock serializes them). \
+            Then creates the raw usage partitions of the current month and the next \(UsagePartitions.defaultAhead) \
+            (see tally usage partitions).
             """
     )
 
@@ -36,6 +39,11 @@ struct MigrateCommand: ParsableCommand {
             return
         }
         let applied = try migrator.migrate(db)
+        // Raw usage partitions of this month and the next ones (docs/usage.md).
+        let created = try UsagePartitions(db).ensure(from: TallyClock.current.currentMonth).filter { $0.state == .created }
+        if !created.isEmpty {
+            Terminal.note("created usage partitions: " + created.map { UsageArchiveManifest.partition(of: $0.month) }.joined(separator: ", "))
+        }
         if applied.isEmpty {
             print("Nothing to apply: \(migrator.migrations.count) migration(s) up to date.")
         } else {

@@ -9,8 +9,8 @@ import TallyPresentation
 struct UsageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "usage",
-        abstract: "Usage events: ingest them, look at a customer's month.",
-        subcommands: [Ingest.self, Show.self, Verify.self, Generate.self]
+        abstract: "Usage events: ingest them, look at a customer's month, archive old months.",
+        subcommands: [Ingest.self, Show.self, Verify.self, Generate.self, Archive.self, Restore.self, Partitions.self]
     )
 
     struct Ingest: ParsableCommand {
@@ -67,6 +67,8 @@ struct UsageCommand: ParsableCommand {
 
         func run() throws {
             let db = try DatabaseTarget().migratedConnection()
+            // The coming months' partitions, so that no chunk waits on DDL at a month's start.
+            try UsagePartitions(db).ensure(from: TallyClock.current.currentMonth)
             var total = UsageIngester.Summary()
             var totalMilliseconds: Int64 = 0
             var rejectFiles: [String] = []
@@ -284,6 +286,120 @@ struct RateCommand: ParsableCommand {
                 }),
             ])
             print(try TabularOutput.encode(document))
+        }
+    }
+}
+
+extension UsageCommand {
+    struct Archive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a month's raw usage events to compressed files and drop them from the database (the hourly rollup stays).",
+            discussion: """
+                Only when every month that may still need them is done with them: the month and \
+                every month that bills late usage of it, and the two months either side of it \
+                (whose events are checked for duplicates against its ids), are finalized as a \
+                whole (tally invoice finalize --period M) with no draft left, and \
+                \(UsageRetention.gracePeriodDays) days have passed since the last of their \
+                invoices was issued (--force-grace waives only the waiting). Its hourly rollup must \
+                match its events (tally usage verify).
+
+                Writes DIR/usage_events_YYYY_MM.NNN.tsv.gz (gzip, COPY text rows sorted by \
+                customer and event id, --rows-per-file rows each) and DIR/MANIFEST (month, \
+                columns, totals, each file's rows, size and SHA-256), fsynced and read back, then \
+                drops the month's partition in one transaction after checking its count and \
+                totals against the manifest, records the month as archived and writes an audit \
+                entry (usage.archive). Afterwards, ingest rejects events of that month and of the \
+                two months either side as beyond retention. tally usage restore --from DIR \
+                brings the events back.
+
+                EXIT STATUS
+                  0  archived
+                  2  the folder cannot be used (it holds an archive already, cannot be written)
+                  3  refused by the rules above (nothing changed)
+                """)
+        @Option(help: "The month, YYYY-MM.") var month: String
+        @Option(help: "The archive folder (created if missing; must not hold an archive).") var out: String
+        @Option(help: "Rows per file.") var rowsPerFile: Int64 = UsageArchiver.defaultRowsPerFile
+        @Flag(help: "Archive within the grace period after the last issue date (every other rule still holds).")
+        var forceGrace = false
+
+        func validate() throws {
+            guard rowsPerFile > 0 else { throw ValidationError("--rows-per-file must be 1 or more, got \(rowsPerFile)") }
+        }
+
+        func run() throws {
+            let month = try BillingMonth(parsing: self.month)
+            let db = try DatabaseTarget().migratedConnection()
+            var archiver = UsageArchiver(db)
+            archiver.rowsPerFile = rowsPerFile
+            let outcome = try archiver.archive(month: month, to: out, forceGrace: forceGrace, audit: .commandLine)
+            let manifest = outcome.manifest
+            let bytes = manifest.files.reduce(Int64(0)) { $0 + $1.bytes }
+            print("""
+                \(month): \(manifest.totals.events) events archived to \(outcome.directory) (\(manifest.files.count) file(s), \(bytes) bytes, \
+                MANIFEST SHA-256 \(outcome.manifestSHA256))\(outcome.graceWaived ? ", within the grace period (--force-grace)" : ""); \
+                partition \(UsageArchiveManifest.partition(of: month)) dropped, hourly rollup kept
+                """)
+        }
+    }
+
+    struct Restore: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bring back the raw usage events of an archived month (tally usage archive).",
+            discussion: """
+                Checks every file's size and SHA-256 against DIR/MANIFEST before touching the \
+                database (naming the file that differs), then in one transaction: the month must \
+                be recorded as archived with this very manifest; its partition is created again, \
+                the rows are copied back, each file's row count and the month's event count and \
+                token totals are checked, the month is no longer archived, and an audit entry is \
+                written (usage.restore). Any difference rolls everything back. Afterwards tally \
+                usage verify --period M compares the rollup with the events again.
+
+                EXIT STATUS
+                  0  restored
+                  2  the archive is damaged or not an archive (nothing restored)
+                  3  the month is not archived, or archived with another manifest
+                """)
+        @Option(help: "The archive folder (holding MANIFEST).") var from: String
+
+        func run() throws {
+            let db = try DatabaseTarget().migratedConnection()
+            let outcome = try UsageArchiver(db).restore(from: from, audit: .commandLine)
+            let manifest = outcome.manifest
+            print("""
+                \(manifest.month): \(manifest.totals.events) events restored from \(outcome.directory) into \
+                \(UsageArchiveManifest.partition(of: manifest.month)) (checksums, row counts and totals match)
+                """)
+        }
+    }
+
+    struct Partitions: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the raw usage partitions of the current month and the next ones ahead of time.",
+            discussion: """
+                Ingest creates a month's partition when its first event arrives; creating it \
+                earlier keeps that DDL (which locks the events table) away from the first busy \
+                minutes of a month. tally migrate and tally usage ingest do the same with the \
+                default --ahead. Idempotent; archived months are not created again. The current \
+                month is the clock's (TALLY_NOW when set).
+                """)
+        @Option(help: "Months after the current one.") var ahead = UsagePartitions.defaultAhead
+
+        func validate() throws {
+            guard (0...120).contains(ahead) else { throw ValidationError("--ahead must be 0 to 120, got \(ahead)") }
+        }
+
+        func run() throws {
+            let db = try DatabaseTarget().migratedConnection()
+            for (month, state) in try UsagePartitions(db).ensure(from: TallyClock.current.currentMonth, ahead: ahead) {
+                let what: String
+                switch state {
+                case .created: what = "created"
+                case .existed: what = "exists"
+                case .archived: what = "archived (not created: tally usage restore brings it back)"
+                }
+                print("\(UsageArchiveManifest.partition(of: month)) \(what)")
+            }
         }
     }
 }

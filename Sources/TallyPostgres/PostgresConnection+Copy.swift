@@ -59,6 +59,67 @@ extension PostgresConnection {
         return rows
     }
 
+    /// Streams the rows of `COPY … TO STDOUT` (text format) to `body`, one
+    /// row per call (its bytes, newline included, valid only during the
+    /// call), so a table of any size passes through bounded memory. Returns
+    /// the number of rows.
+    ///
+    /// `sql` must be a `COPY … TO STDOUT` statement without parameters. If
+    /// `body` throws, the COPY is cancelled, what the server still sends is
+    /// read and dropped (libpq takes no other statement before), and the
+    /// error rethrown.
+    @discardableResult
+    public func copyOut(_ sql: SQL, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        precondition(sql.bindings.isEmpty, "COPY takes no parameters")
+        _ = try check(
+            PQexecParams(handle, sql.text, 0, nil, nil, nil, nil, 0), statement: sql.label,
+            expecting: [PGRES_COPY_OUT])
+        var rows = 0
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>? = nil
+            let length = PQgetCopyData(handle, &buffer, 0)
+            if length > 0, let buffer {
+                defer { PQfreemem(buffer) }
+                do {
+                    try body(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+                } catch {
+                    abandonCopyOut()
+                    throw error
+                }
+                rows += 1
+            } else if length == -1 {
+                break  // done: the command's result follows
+            } else {
+                if let buffer { PQfreemem(buffer) }
+                let error = PQstatus(handle) == CONNECTION_OK
+                    ? PostgresError(.copy, Self.trimmed(PQerrorMessage(handle)), statement: sql.label) : Self.lost(handle, statement: sql.label)
+                let (_, serverError) = drainResults(statement: sql.label)
+                throw serverError ?? error
+            }
+        }
+        let (_, error) = drainResults(statement: sql.label)
+        if let error { throw error }
+        return rows
+    }
+
+    /// Ends a `COPY … TO STDOUT` the caller no longer reads: asks the server
+    /// to cancel it (a cancel that arrives once the server is idle is
+    /// ignored by it), then reads and drops what was already sent.
+    private func abandonCopyOut() {
+        if let cancel = PQgetCancel(handle) {
+            var message = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(cancel, &message, Int32(message.count))
+            PQfreeCancel(cancel)
+        }
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>? = nil
+            let length = PQgetCopyData(handle, &buffer, 0)
+            if let buffer { PQfreemem(buffer) }
+            if length < 0 { break }
+        }
+        _ = drainResults(statement: "COPY TO STDOUT (abandoned)")
+    }
+
     /// Reads results until libpq returns NULL, as it requires after COPY;
     /// returns the rows COPY reported and the first error seen.
     private func drainResults(statement: String) -> (Int, PostgresError?) {
@@ -118,6 +179,15 @@ public struct CopyWriter: ~Copyable {
         buffer = bytes
         try flush()
         buffer.reserveCapacity(Self.chunkSize + 4096)
+    }
+
+    /// Bytes already in COPY text format (whole rows, or any part of a
+    /// stream of them: the server joins the pieces), sent as they are, in
+    /// chunks: how rows read back from `COPY … TO STDOUT` are loaded again.
+    public mutating func append(encoded bytes: UnsafeRawBufferPointer) throws(PostgresError) {
+        precondition(atRowStart, "encoded bytes are not mixed with fields of an open row")
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= Self.chunkSize { try flush() }
     }
 
     private mutating func separator() {

@@ -184,9 +184,10 @@ extension DomainError: CodedError {
     /// Codes the rules refuse, and codes that mean a bug; every other code is bad input.
     public var errorKind: ErrorKind {
         switch errorCode {
-        case "invoice.state", "invoice.date", "invoice.credit", "invoice.tax", "quote.refused", "cost.missing_fx_rate", "cost.over_allocated":
+        case "invoice.state", "invoice.date", "invoice.credit", "invoice.tax", "quote.refused", "cost.missing_fx_rate", "cost.over_allocated",
+             "usage_archive.refused", "usage_archive.state":
             .refused
-        case "invoice.inconsistent", "cost.arithmetic", "margin.reconciliation":
+        case "invoice.inconsistent", "cost.arithmetic", "margin.reconciliation", "usage_archive.mismatch":
             .failure
         default:
             .badInput

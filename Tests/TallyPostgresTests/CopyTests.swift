@@ -73,4 +73,67 @@ struct CopyTests {
             }
         }
     }
+
+    /// `COPY … TO STDOUT` hands over every row as COPY text, which
+    /// `append(encoded:)` loads back unchanged, in pieces cut anywhere.
+    @Test func copyOutStreamsRowsThatLoadBackUnchanged() async throws {
+        try await TestDatabase.withSchema(migrated: false) { pool, _ in
+            try await pool.withConnection { db in
+                try db.execute("CREATE TABLE t (id int, value text, at timestamptz)")
+                let values: [String?] = ["tab\there", "new\nline", #"back\slash"#, "\\N", nil, "", "ünïcødé"]
+                try db.copyIn("COPY t (id, value, at) FROM STDIN") { writer in
+                    for i in 0..<50_000 {
+                        writer.field(i)
+                        try writer.field(values[i % values.count])
+                        try writer.field("2026-11-03 10:15:00.\(100_000 + i % 900_000)+00")
+                        try writer.endRow()
+                    }
+                }
+                var out: [UInt8] = []
+                var rows = 0
+                let count = try db.copyOut("COPY (SELECT id, value, at FROM t ORDER BY id) TO STDOUT") { row in
+                    #expect(row.last == 0x0A)
+                    out.append(contentsOf: row)
+                    rows += 1
+                }
+                #expect(count == 50_000 && rows == 50_000)
+                try db.execute("CREATE TABLE u (LIKE t)")
+                try db.copyIn("COPY u (id, value, at) FROM STDIN") { writer in
+                    var start = 0
+                    while start < out.count {
+                        let end = min(out.count, start + 777)  // pieces that end inside rows
+                        try out[start..<end].withUnsafeBytes { try writer.append(encoded: $0) }
+                        start = end
+                    }
+                }
+                #expect(try db.scalar("SELECT md5(string_agg(x::text, ',' ORDER BY id)) FROM t x", as: String.self)
+                        == db.scalar("SELECT md5(string_agg(x::text, ',' ORDER BY id)) FROM u x", as: String.self))
+            }
+        }
+    }
+
+    /// A reader that throws ends the COPY; the connection takes the next statement.
+    @Test func aThrowingReaderAbandonsTheCopyOut() async throws {
+        try await TestDatabase.withSchema(migrated: false) { pool, _ in
+            try await pool.withConnection { db in
+                try db.execute("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 200000) g")
+                var seen = 0
+                #expect(throws: Boom.self) {
+                    try db.copyOut("COPY t TO STDOUT") { _ in
+                        seen += 1
+                        if seen == 10 { throw Boom() }
+                    }
+                }
+                #expect(seen == 10)
+                #expect(try db.scalar("SELECT count(*) FROM t", as: Int.self) == 200_000)
+                // Inside a transaction too: the transaction fails, the connection does not.
+                #expect(throws: Boom.self) {
+                    try db.transaction {
+                        try db.copyOut("COPY t TO STDOUT") { _ in throw Boom() }
+                    }
+                }
+                #expect(try db.scalar("SELECT 1", as: Int.self) == 1)
+            }
+        }
+    }
 }

@@ -25,4 +25,6 @@ public struct AuditAction: RawRepresentable, Sendable, Hashable, Comparable, Cus
     public static let keysCreate = Self(rawValue: "keys.create")
     public static let keysRevoke = Self(rawValue: "keys.revoke")
     public static let usageIngest = Self(rawValue: "usage.ingest")
+    public static let usageArchive = Self(rawValue: "usage.archive")
+    public static let usageRestore = Self(rawValue: "usage.restore")
 }

@@ -91,6 +91,8 @@ extension UsageIngester {
         /// Months whose partition exists (read at each chunk's start, and
         /// ensured in this ingest): look-ups read only these.
         private var partitions: Set<CivilDate> = []
+        /// Archived months: their events, and those whose window reaches them, are rejected.
+        private var archived = ArchivedUsageMonths()
         /// Whether the database is a Citus coordinator (the look-up takes its form).
         private let onCitus: Bool
         /// Rejects of the batch being read, written in line order once its
@@ -125,6 +127,7 @@ extension UsageIngester {
             }
             self.finalized = finalized
             closedMonths = Set(try db.execute("SELECT month FROM closed_periods").map { try $0.decode(0, as: CivilDate.self) })
+            archived = try ArchivedUsageMonths(db, window: window)
             // Partitions are named usage_events_YYYY_MM (ensure_usage_partition).
             for row in try db.execute(
                 """
@@ -504,6 +507,8 @@ extension UsageIngester {
                         reason = "\"timestamp\" '\(String(decoding: event.timestamp, as: UTF8.self))' is outside the accepted window "
                             + "\(window.lowerBound) – \(window.upperBound) (at most \(UsageEvent.maximumAgeDays) days old, "
                             + "at most \(UsageEvent.maximumLeadMinutes) minutes ahead of the clock)"
+                    } else if let refusal = archived.refusal(at: event.occurredAt, timestamp: event.timestamp) {
+                        reason = refusal
                     } else if let customer = customers.index(of: event.customer) {
                         if let model = models.index(of: event.model) {
                             if strict, let key = event.unknownKeys.first {

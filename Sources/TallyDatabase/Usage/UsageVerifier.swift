@@ -46,9 +46,18 @@ public struct UsageVerifier {
     /// The differences for the usage of `period` (hours in the month, late
     /// usage billed later included), sorted by customer, hour, model, site,
     /// tag and billing month. Empty when the rollup is exact. One statement,
-    /// so both sides are read from one snapshot.
+    /// so both sides are read from one snapshot. A month whose raw events
+    /// are archived is refused (there is nothing to compare the rollup with
+    /// until it is restored).
     public func verify(period: BillingMonth) throws -> [Difference] {
-        try db.execute(
+        if let row = try db.execute("SELECT location FROM archived_usage_months WHERE month = \(period.firstDay)").first {
+            let location = try row.decode(0, as: String.self)
+            throw UsageArchiveError(.state, """
+                the raw events of \(period) are archived (in \(location)): restore them (tally usage restore --from \(location)) \
+                to verify the rollup against them
+                """)
+        }
+        return try db.execute(
             """
             WITH raw AS (
                 SELECT customer_id, date_trunc('hour', occurred_at, 'UTC') AS hour, model, site_id, tag, billing_month,
