@@ -43,7 +43,9 @@
 # invoices and closed_periods on the worker that holds the shard: both are
 # reference tables, so each worker reads its own copy, and
 # usage_billing_month_closed (called from the trigger's body, which Citus
-# cannot see as a dependency) is propagated to every node here.
+# cannot see as a dependency) is propagated to every node here. TRUNCATE
+# guards are dropped before a conversion and created again after it, so that
+# Citus keeps them on the coordinator's table (see save_truncate_guards).
 set -euo pipefail
 
 prog='citus-distribute'
@@ -86,6 +88,33 @@ COORDINATOR=(tally_migrations sites gpu_types reserved_contracts capacity_purcha
 # Functions the shards' triggers call by name from their bodies.
 SHARD_FUNCTIONS=('public.usage_billing_month_closed(text,date)')
 
+# PL/pgSQL around a conversion: the table's TRUNCATE triggers (statement
+# level: Tally's guards) are saved, dropped, and created again once the table
+# is a Citus table. Citus keeps a TRUNCATE trigger created on a Citus table on
+# the coordinator's table only (its trigger code makes no shard task for
+# one); one that exists when the table is converted could be copied to the
+# shards and fire on the workers as Citus truncates them, reading the table
+# back from there. Only row triggers go to the shards.
+save_truncate_guards() { # table
+    cat <<EOF
+        SELECT array_agg(pg_catalog.pg_get_triggerdef(t.oid) ORDER BY t.tgname) INTO truncate_guards
+          FROM pg_catalog.pg_trigger t
+         WHERE t.tgrelid = 'public.$1'::regclass AND NOT t.tgisinternal AND (t.tgtype & 32) <> 0;
+        FOR guard IN SELECT t.tgname FROM pg_catalog.pg_trigger t
+                      WHERE t.tgrelid = 'public.$1'::regclass AND NOT t.tgisinternal AND (t.tgtype & 32) <> 0
+                      ORDER BY t.tgname LOOP
+            EXECUTE format('DROP TRIGGER %I ON public.$1', guard.tgname);
+        END LOOP;
+EOF
+}
+restore_truncate_guards() {
+    cat <<'EOF'
+        FOREACH definition IN ARRAY coalesce(truncate_guards, '{}') LOOP
+            EXECUTE definition;
+        END LOOP;
+EOF
+}
+
 # One reference table, in its own transaction.
 reference_sql() { # table
     cat <<EOF
@@ -95,6 +124,9 @@ SET LOCAL citus.enable_unsafe_triggers TO on;
 DO \$step\$
 DECLARE
     kind text;
+    truncate_guards text[];
+    guard record;
+    definition text;
 BEGIN
     SELECT CASE WHEN partmethod = 'n' AND repmodel = 't' THEN 'reference'
                 WHEN partmethod = 'n' THEN 'local'
@@ -108,7 +140,9 @@ BEGIN
     ELSE
         -- A plain table, or a Citus local table (made one when a table it
         -- references became a reference table): both become reference tables.
+$(save_truncate_guards "$1")
         PERFORM create_reference_table('public.$1');
+$(restore_truncate_guards)
         RAISE NOTICE '$1: now a reference table';
     END IF;
 END
@@ -205,6 +239,9 @@ DECLARE
     kind text;
     dist_column text;
     group_id integer;
+    truncate_guards text[];
+    guard record;
+    definition text;
 BEGIN
     SELECT CASE WHEN partmethod = 'h' THEN 'hash' WHEN partmethod = 'n' AND repmodel = 't' THEN 'reference'
                 WHEN partmethod = 'n' THEN 'local' ELSE 'other' END,
@@ -230,7 +267,9 @@ EOF
         fi
         cat <<EOF
     ELSIF kind = 'local' OR kind IS NULL THEN
+$(save_truncate_guards "$table")
         PERFORM create_distributed_table('public.$table', 'customer_id', colocate_with => '$([ "$colocate" = none ] && echo none || echo "public.$colocate")');
+$(restore_truncate_guards)
         RAISE NOTICE '$table: now distributed by customer_id';
     ELSE
         RAISE EXCEPTION '$table is already a Citus table of another kind (%, column %): Tally distributes it by customer_id', kind, dist_column
