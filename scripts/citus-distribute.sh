@@ -152,28 +152,12 @@ COMMIT;
 EOF
 }
 
-emit_sql() {
+# Functions the shards' triggers call by name, on every node. After the
+# reference tables: the body of usage_billing_month_closed reads invoices and
+# closed_periods, which must exist on the workers when it is created there.
+functions_sql() {
     cat <<'EOF'
--- scripts/citus-distribute.sh: Tally's distributed layout (docs/scale-out.md).
--- Run by: psql "$DATABASE_URL" -X -v ON_ERROR_STOP=1 -f -
-\set ON_ERROR_STOP on
-
--- Refuse early, with a reason, if this is not a migrated Tally database on a
--- Citus coordinator (the script checks the same before sending anything).
-DO $check$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
-        RAISE EXCEPTION 'the citus extension is not installed in database %', current_database()
-            USING HINT = 'run this on a Citus coordinator, after CREATE EXTENSION citus';
-    END IF;
-    IF to_regclass('public.tally_migrations') IS NULL OR to_regclass('public.usage_events') IS NULL THEN
-        RAISE EXCEPTION 'database % holds no migrated Tally schema', current_database()
-            USING HINT = 'run tally migrate first';
-    END IF;
-END
-$check$;
-
--- Step 1: functions the shards' triggers call by name. Citus propagates a
+-- Step 2: functions the shards' triggers call by name. Citus propagates a
 -- trigger's own function with the trigger, not the functions its body calls.
 EOF
     local fn
@@ -195,9 +179,34 @@ COMMIT;
 
 EOF
     done
-    echo "-- Step 2: reference tables, referenced first, one transaction each."
+}
+
+emit_sql() {
+    cat <<'EOF'
+-- scripts/citus-distribute.sh: Tally's distributed layout (docs/scale-out.md).
+-- Run by: psql "$DATABASE_URL" -X -v ON_ERROR_STOP=1 -f -
+\set ON_ERROR_STOP on
+
+-- Refuse early, with a reason, if this is not a migrated Tally database on a
+-- Citus coordinator (the script checks the same before sending anything).
+DO $check$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'the citus extension is not installed in database %', current_database()
+            USING HINT = 'run this on a Citus coordinator, after CREATE EXTENSION citus';
+    END IF;
+    IF to_regclass('public.tally_migrations') IS NULL OR to_regclass('public.usage_events') IS NULL THEN
+        RAISE EXCEPTION 'database % holds no migrated Tally schema', current_database()
+            USING HINT = 'run tally migrate first';
+    END IF;
+END
+$check$;
+
+EOF
+    echo "-- Step 1: reference tables, referenced first, one transaction each."
     local table
     for table in "${REFERENCE[@]}"; do reference_sql "$table"; done
+    functions_sql
     cat <<EOF
 -- Step 3: the usage tables, distributed by customer_id and colocated (a
 -- customer's events and rollup rows live in the same shard), in one
