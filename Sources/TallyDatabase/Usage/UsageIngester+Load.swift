@@ -390,7 +390,7 @@ extension UsageIngester {
         private mutating func writeRollup() throws {
             guard rollup.count > 0 else { return }
             if rollup.count <= boundRollupLimit { return try writeRollupBound() }
-            try db.execute("CREATE TEMP TABLE IF NOT EXISTS stage_hourly (LIKE usage_hourly) ON COMMIT DROP")
+            try db.execute("CREATE TEMP TABLE IF NOT EXISTS stage_hourly (LIKE usage_hourly INCLUDING DEFAULTS) ON COMMIT DROP")
             try db.execute("TRUNCATE stage_hourly")
             let rollup = self.rollup
             let names = (customers: customers.names, models: models.names, sites: sites.names, tags: tags.names)
