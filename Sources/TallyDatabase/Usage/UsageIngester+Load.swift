@@ -421,17 +421,22 @@ extension UsageIngester {
                 SELECT customer_id, hour, model, site_id, tag, billing_month, input_tokens, cached_input_tokens, output_tokens, events
                 FROM stage_hourly
                 ORDER BY customer_id, hour, model, site_id, tag, billing_month
-                ON CONFLICT (customer_id, hour, model, site_id, tag, billing_month) DO UPDATE SET
-                    input_tokens = h.input_tokens + excluded.input_tokens,
-                    cached_input_tokens = h.cached_input_tokens + excluded.cached_input_tokens,
-                    output_tokens = h.output_tokens + excluded.output_tokens,
-                    events = h.events + excluded.events
+                \(Self.addToRollup)
                 """)
             self.rollup.removeAll()
         }
 
         /// ``UsageIngester/boundRollupLimit``.
         var boundRollupLimit = 20_000
+
+        /// What both rollup writes end with: sums added to the rows that exist.
+        private static let addToRollup: SQL = """
+            ON CONFLICT (customer_id, hour, model, site_id, tag, billing_month) DO UPDATE SET
+                input_tokens = h.input_tokens + excluded.input_tokens,
+                cached_input_tokens = h.cached_input_tokens + excluded.cached_input_tokens,
+                output_tokens = h.output_tokens + excluded.output_tokens,
+                events = h.events + excluded.events
+            """
 
         /// The same upsert with the groups as ten bound arrays: one statement
         /// and no temporary table. A small ingest (the server's grouped
@@ -464,11 +469,7 @@ extension UsageIngester {
                                      \(cachedColumn)::bigint[], \(outputColumn)::bigint[], \(eventsColumn)::bigint[])
                     AS g (customer_id, hour, model, site_id, tag, billing_month, input_tokens, cached_input_tokens, output_tokens, events)
                 ORDER BY customer_id, hour, model, site_id, tag, billing_month
-                ON CONFLICT (customer_id, hour, model, site_id, tag, billing_month) DO UPDATE SET
-                    input_tokens = h.input_tokens + excluded.input_tokens,
-                    cached_input_tokens = h.cached_input_tokens + excluded.cached_input_tokens,
-                    output_tokens = h.output_tokens + excluded.output_tokens,
-                    events = h.events + excluded.events
+                \(Self.addToRollup)
                 """)
             rollup.removeAll()
         }
