@@ -56,6 +56,23 @@ public struct AuditStore {
         return stored
     }
 
+    /// Appends `entries` in one statement, in their order (ids ascending):
+    /// the server's grouped usage requests each keep their entry without a
+    /// round trip each. Same transaction rule as ``record(_:on:)``.
+    public static func record(_ entries: [AuditEntry], on db: PostgresConnection) throws {
+        guard !entries.isEmpty else { return }
+        let details = try entries.map { $0.details.isEmpty ? "" : try Self.encode($0.details) }
+        try db.execute(
+            """
+            INSERT INTO audit_log (at, actor, role, action, target, details)
+            SELECT at, actor, role, action, target, NULLIF(details, '')::jsonb
+            FROM unnest(\(entries.map(\.at))::timestamptz[], \(entries.map(\.actor))::text[], \(entries.map(\.role))::text[],
+                        \(entries.map(\.action.rawValue))::text[], \(entries.map(\.target))::text[], \(details)::text[])
+                WITH ORDINALITY AS e (at, actor, role, action, target, details, position)
+            ORDER BY position
+            """)
+    }
+
     /// Records `actor`'s entry for `action` on `target` when there is an actor
     /// (the `audit:` parameter of store methods); nothing when nil.
     static func record(_ actor: AuditActor?, _ action: AuditAction, target: String, details: [String: String] = [:],

@@ -34,7 +34,7 @@ extension PostgresConnection {
     private func copyIn(_ sql: SQL, keeping kept: inout [UInt8]?, _ write: (inout CopyWriter) throws -> Void) throws -> Int {
         precondition(sql.bindings.isEmpty, "COPY takes no parameters")
         _ = try check(
-            PQexecParams(handle, sql.text, 0, nil, nil, nil, nil, 0), statement: sql.label,
+            PQexecParams(handle, sql.text, 0, nil, nil, nil, nil, 0), text: sql.text, name: sql.name,
             expecting: [PGRES_COPY_IN])
         var writer = CopyWriter(connection: handle, statement: sql.label, kept: kept)
         defer { kept = writer.takeKept() }
@@ -72,7 +72,7 @@ extension PostgresConnection {
     public func copyOut(_ sql: SQL, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
         precondition(sql.bindings.isEmpty, "COPY takes no parameters")
         _ = try check(
-            PQexecParams(handle, sql.text, 0, nil, nil, nil, nil, 0), statement: sql.label,
+            PQexecParams(handle, sql.text, 0, nil, nil, nil, nil, 0), text: sql.text, name: sql.name,
             expecting: [PGRES_COPY_OUT])
         var rows = 0
         while true {

@@ -65,7 +65,7 @@ public final class PostgresConnection {
     @discardableResult
     public func execute(_ sql: SQL) throws(PostgresError) -> QueryResult {
         let result = try send(sql)
-        return try check(result, statement: sql.label, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
+        return try check(result, text: sql.text, name: sql.name, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
     }
 
     /// Runs a statement and decodes its single value (first column, first row).
@@ -84,7 +84,7 @@ public final class PostgresConnection {
             throw PostgresError(.invalidParameter, "script contains a NUL byte", statement: name)
         }
         let result = PQexec(handle, script)
-        _ = try check(result, statement: name, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY])
+        _ = try check(result, text: script, name: name, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY])
         // A script's later results (if any) are drained by PQexec itself.
     }
 
@@ -123,17 +123,19 @@ public final class PostgresConnection {
     }
 
     /// Wraps a result, or turns it into an error and frees it.
-    func check(_ result: OpaquePointer?, statement: String, expecting: [ExecStatusType]) throws(PostgresError)
+    /// The result, or the error it holds. The statement's label (for the
+    /// error) is made only on failure.
+    func check(_ result: OpaquePointer?, text: String, name: String?, expecting: [ExecStatusType]) throws(PostgresError)
         -> QueryResult
     {
         guard let result else {
-            throw Self.lost(handle, statement: statement)
+            throw Self.lost(handle, statement: SQL.label(text: text, name: name))
         }
         let status = PQresultStatus(result)
         if expecting.contains(status) {
-            return QueryResult(handle: result, statement: statement)
+            return QueryResult(handle: result, statementText: text, statementName: name)
         }
-        let error = Self.error(from: result, connection: handle, statement: statement)
+        let error = Self.error(from: result, connection: handle, statement: SQL.label(text: text, name: name))
         PQclear(result)
         throw error
     }

@@ -9,14 +9,17 @@ import CLibPQ
 // deinit, when no other reference to this object exists.
 public final class QueryResult: @unchecked Sendable {
     let handle: OpaquePointer
-    /// The statement it came from, for error messages.
-    public let statement: String
+    /// The statement it came from, for error messages (made on demand).
+    public var statement: String { SQL.label(text: statementText, name: statementName) }
+    private let statementText: String
+    private let statementName: String?
     public let rowCount: Int
     public let columnCount: Int
 
-    init(handle: OpaquePointer, statement: String) {
+    init(handle: OpaquePointer, statementText: String, statementName: String?) {
         self.handle = handle
-        self.statement = statement
+        self.statementText = statementText
+        self.statementName = statementName
         self.rowCount = Int(PQntuples(handle))
         self.columnCount = Int(PQnfields(handle))
     }

@@ -38,10 +38,27 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation, CustomStringConve
     public var description: String { text }
 
     /// What errors call this statement.
-    var label: String {
+    var label: String { Self.label(text: text, name: name) }
+
+    /// The name, or the text on one line (runs of whitespace made one space),
+    /// cut at 120 characters. Computed only when an error or a decoding
+    /// problem needs it: a server statement costs no text work when it succeeds.
+    static func label(text: String, name: String?) -> String {
         if let name { return name }
-        let flat = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        return flat.count > 120 ? String(flat.prefix(117)) + "..." : flat
+        var flat: [UInt8] = []
+        flat.reserveCapacity(min(text.utf8.count, 121))
+        var pendingSpace = false
+        for byte in text.utf8 {
+            if byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D {
+                pendingSpace = !flat.isEmpty
+                continue
+            }
+            if pendingSpace { flat.append(0x20) }
+            pendingSpace = false
+            flat.append(byte)
+        }
+        let line = String(decoding: flat, as: UTF8.self)
+        return line.count > 120 ? String(line.prefix(117)) + "..." : line
     }
 
     public struct StringInterpolation: StringInterpolationProtocol, Sendable {

@@ -123,7 +123,7 @@ actor UsageIngestQueue {
     /// One transaction for all `parts`: their bodies one after the other in
     /// one file (each ending in a newline, so line N of a body is line
     /// offset + N of the file), one ingest recording its lines, one audit
-    /// entry per request, one commit. A deadlock or serialization failure
+    /// entry per request (one statement), one commit. A deadlock or serialization failure
     /// rolls it all back and it is run again (``UsageRoutes/retryingConflicts(_:)``).
     static func run(_ parts: [Part], strict: Bool, database: ServerDatabase, settings: ServerSettings) async throws -> [UsageRoutes.Outcome] {
         var file: [UInt8] = []
@@ -153,6 +153,7 @@ actor UsageIngestQueue {
             var ingester = UsageIngester(db)
             ingester.strict = strict
             ingester.recordLines = true
+            ingester.durableRejects = false  // read back below, answered, then deleted
             return try UsageRoutes.retryingConflicts {
                 try db.transaction {
                     let summary = try ingester.ingest(path: input, format: .ndjson, rejectsPath: rejectsPath, now: now)
@@ -176,13 +177,14 @@ actor UsageIngestQueue {
                         let index = part(of: reject.line)
                         outcomes[index].rejects.append((reject.line - starts[index], reject.reason))
                     }
+                    var entries: [AuditEntry] = []
                     for (index, part) in parts.enumerated() {
                         outcomes[index].summary.rejected = outcomes[index].rejects.count
                         let counts = outcomes[index].summary
-                        try AuditStore.record(
-                            part.actor.entry(.usageIngest, target: "\(counts.accepted) accepted, \(counts.duplicates) duplicate, \(counts.rejected) rejected"),
-                            on: db)
+                        entries.append(
+                            part.actor.entry(.usageIngest, target: "\(counts.accepted) accepted, \(counts.duplicates) duplicate, \(counts.rejected) rejected"))
                     }
+                    try AuditStore.record(entries, on: db)
                     return outcomes
                 }
             }

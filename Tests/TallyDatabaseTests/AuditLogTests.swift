@@ -174,4 +174,25 @@ struct AuditLogTests {
             }
         }
     }
+
+    /// The server's grouped usage requests write their entries in one
+    /// statement: each as given (details or none, text with quotes and
+    /// backslashes), ids in the order given.
+    @Test func severalEntriesInOneStatementKeepTheirOrderAndContent() async throws {
+        try await TestDatabase.withSchema { pool, _ in
+            try await pool.withConnection { db in
+                let entries = [
+                    Self.actor.entry(.usageIngest, target: "3 accepted, 0 duplicate, 1 rejected"),
+                    AuditActor(name: "ingest \"b\\", role: "ingest", clock: .fixed(at: TestClock.now)).entry(.usageIngest, target: "z"),
+                    Self.actor.entry(.customersCreate, target: "a", details: ["note": "x/y \"quoted\""]),
+                ]
+                try db.transaction { try AuditStore.record(entries, on: db) }
+                try db.transaction { try AuditStore.record([], on: db) }
+                let stored = try AuditStore(db).list()
+                #expect(stored.map { AuditEntry(at: $0.at, actor: $0.actor, role: $0.role, action: $0.action, target: $0.target, details: $0.details) }
+                        == entries)
+                #expect(stored.compactMap(\.id) == stored.compactMap(\.id).sorted() && stored.count == 3)
+            }
+        }
+    }
 }

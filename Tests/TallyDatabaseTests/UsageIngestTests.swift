@@ -105,9 +105,11 @@ struct UsageIngestTests {
     /// fresh ids and the rest re-sending some: with small batches and a small
     /// rollup limit, the copy path runs for a few batches, a batch is refused
     /// and redone through staging, months open new partitions mid-input, and
-    /// the rollup is written out several times. Counts and rollup stay exact.
-    @Test(arguments: [(200_000, 500_000), (300, 50), (1, 1)])
-    func theRollupMatchesTheRawEventsExactly(batchSize: Int, rollupLimit: Int) async throws {
+    /// the rollup is written out several times. Counts and rollup stay exact,
+    /// whether the rollup goes as bound arrays or staged by COPY
+    /// (`boundRollupLimit` 0).
+    @Test(arguments: [(200_000, 500_000, 20_000), (200_000, 500_000, 0), (300, 50, 20_000), (300, 50, 0), (1, 1, 20_000)])
+    func theRollupMatchesTheRawEventsExactly(batchSize: Int, rollupLimit: Int, boundRollupLimit: Int) async throws {
         try await withSetup { pool, temp in
             try await pool.withConnection { db in
                 try Self.finalizeByHand(db, customer: "acme", period: "2026-10-01")
@@ -130,6 +132,7 @@ struct UsageIngestTests {
                 var ingester = UsageIngester(db)
                 ingester.batchSize = batchSize
                 ingester.rollupLimit = rollupLimit
+                ingester.boundRollupLimit = boundRollupLimit
                 return try ingester.ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
             }
             let stored = try await pool.withConnection { db in

@@ -192,6 +192,9 @@ struct UsageIntegrityTests {
                 "UPDATE usage_events SET input_tokens = 1 WHERE event_id = 'f1'", "DELETE FROM usage_events WHERE event_id = 'f1'",
                 "UPDATE usage_hourly SET input_tokens = 1 WHERE customer_id = 'acme'", "DELETE FROM usage_hourly WHERE customer_id = 'acme'",
                 "TRUNCATE usage_hourly", "TRUNCATE usage_events",
+                // The rollup's flag (migration 0015) cannot be lifted, and no row moves into the closed month.
+                "UPDATE usage_hourly SET frozen = false WHERE customer_id = 'acme'",
+                "UPDATE usage_hourly SET customer_id = 'acme' WHERE customer_id = 'beta'",
             ] {
                 await #expect {
                     try await pool.withConnection { db in try db.execute(statement) }
@@ -203,7 +206,15 @@ struct UsageIntegrityTests {
             try await pool.withConnection { db in
                 try db.execute("UPDATE usage_events SET input_tokens = 101 WHERE event_id = 'f2'")
                 try db.execute("UPDATE usage_events SET input_tokens = 100 WHERE event_id = 'f2'")
+                try db.execute("UPDATE usage_hourly SET input_tokens = input_tokens + 1 WHERE customer_id = 'beta'")
+                try db.execute("UPDATE usage_hourly SET input_tokens = input_tokens - 1 WHERE customer_id = 'beta'")
             }
+            let flags = try await pool.withConnection { db in
+                try db.execute("SELECT customer_id, frozen FROM usage_hourly ORDER BY customer_id").map {
+                    "\(try $0.decode(0, as: String.self))=\(try $0.decode(1, as: Bool.self))"
+                }
+            }
+            #expect(flags == ["acme=true", "beta=false"])
             // Late usage of acme's November lands twice in the same hour (the second upserts the late row).
             let late = try await ingest(pool, temp, "late.ndjson", [UsageIngestTests.event("f3", at: "2026-11-03T10:30:00Z")])
             let later = try await ingest(pool, temp, "later.ndjson", [UsageIngestTests.event("f4", at: "2026-11-03T10:40:00Z")])

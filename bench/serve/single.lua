@@ -1,8 +1,23 @@
--- wrk script (bench/serve.sh): single-event POSTs, each a new event, paced by
--- delay() so that all connections together send about RATE requests/s
--- (wrk itself has no fixed-rate mode; a paced closed loop keeps the latency
--- figures those of a server that is not saturated). Every answer must say
--- the event was accepted: the count of those that did not is printed.
+-- wrk script (bench/serve.sh): single-event POSTs, each a new event, sent at
+-- a fixed rate: each wrk thread books its requests on a schedule of
+-- THREADS/RATE ms apart and delay() waits for the next slot (wrk itself has
+-- no fixed-rate mode; the clock comes from LuaJIT's ffi). So the offered
+-- rate is RATE whatever the latency, as long as connections are free, and the
+-- latency figures are those at that rate. Events go to the bench's customers
+-- in turn (cust-1 … cust-COUNT), like traffic from many customers. Every
+-- answer must say the event was accepted: the count of those that did not
+-- is printed.
+local ffi = require("ffi")
+ffi.cdef [[
+   typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+   int clock_gettime(int clock, bench_timespec *out);
+]]
+local clock = ffi.new("bench_timespec")
+local function now_ms()
+   ffi.C.clock_gettime(1, clock) -- CLOCK_MONOTONIC
+   return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+end
+
 local counter, threads = 0, {}
 function setup(thread)
    thread:set("id", counter)
@@ -11,19 +26,22 @@ function setup(thread)
 end
 
 function init(args)
-   key, customer, model, stamp, site = args[1], args[2], args[3], args[4], args[6]
-   pause = tonumber(args[5])
-   n, refused = 0, 0
+   key, customers, model, stamp, site = args[1], tonumber(args[2]), args[3], args[4], args[6]
+   interval = tonumber(args[5]) -- ms between two requests of this thread
+   n, refused, next_slot = 0, 0, nil
 end
 
 function delay()
-   return pause
+   local now = now_ms()
+   if next_slot == nil or next_slot < now - 1000 then next_slot = now end -- start, or fell a second behind
+   next_slot = next_slot + interval
+   return math.max(0, math.floor(next_slot - now))
 end
 
 function request()
    n = n + 1
-   local body = string.format('{"id":"single-%d-%d","customer":"%s","model":"%s","timestamp":"%s","input_tokens":120,"cached_input_tokens":0,"output_tokens":40,"site":"%s","tag":"bench"}\n',
-      id, n, customer, model, stamp, site)
+   local body = string.format('{"id":"single-%d-%d","customer":"cust-%d","model":"%s","timestamp":"%s","input_tokens":120,"cached_input_tokens":0,"output_tokens":40,"site":"%s","tag":"bench"}\n',
+      id, n, (n * 7 + id) % customers + 1, model, stamp, site)
    return wrk.format("POST", "/v1/usage/events",
       { ["Content-Type"] = "application/x-ndjson", ["Authorization"] = "Bearer " .. key }, body)
 end

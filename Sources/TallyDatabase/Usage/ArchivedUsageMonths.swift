@@ -1,5 +1,4 @@
 import TallyCore
-import TallyPostgres
 
 /// The months whose raw events are archived, as the ingester sees them
 /// (read at each chunk's start, like the closed months).
@@ -28,11 +27,12 @@ struct ArchivedUsageMonths {
     /// None archived.
     init() {}
 
-    /// The archived months whose spans meet `window` (the accepted window of
-    /// event times; older months cannot be reached).
-    init(_ db: PostgresConnection, window: ClosedRange<UTCTimestamp>) throws {
-        for row in try db.execute("SELECT month FROM archived_usage_months ORDER BY month") {
-            let archived = BillingMonth(containing: try row.decode(0, as: CivilDate.self))
+    /// The archived `months` (rows of `archived_usage_months`, read with the
+    /// chunk's other settings) whose spans meet `window` (the accepted window
+    /// of event times; older months cannot be reached).
+    init(months: [CivilDate], window: ClosedRange<UTCTimestamp>) {
+        for first in months.sorted() {
+            let archived = BillingMonth(containing: first)
             for first in UsageIngester.dedupeWindow(around: archived.firstDay) {
                 let month = BillingMonth(containing: first)
                 guard month.end > window.lowerBound && month.start <= window.upperBound else { continue }

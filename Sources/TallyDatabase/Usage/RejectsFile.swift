@@ -15,8 +15,11 @@ struct RejectsFile {
     /// The path the user named (the file is written aside as `….partial`).
     private let shownPath: String
     private var buffer: [UInt8] = []
+    /// Whether ``finish()`` forces the file to disk (see ``UsageIngester/durableRejects``).
+    private let durable: Bool
 
-    init(path: String) throws {
+    init(path: String, durable: Bool = true) throws {
+        self.durable = durable
         shownPath = path.hasSuffix(".partial") ? String(path.dropLast(".partial".count)) : path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw Self.problem(shownPath, errno) }
@@ -42,9 +45,10 @@ struct RejectsFile {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Everything written and on disk: called before the ingest commits.
+    /// Everything written (and on disk, when durable): called before the ingest commits.
     mutating func finish() throws {
         try flush()
+        guard durable else { return }
         guard fsync(descriptor) == 0 || errno == EINVAL else { throw Self.problem(shownPath, errno) }
     }
 

@@ -108,11 +108,35 @@ extension UsageIngester {
             self.window = window
             self.source = source
             self.rejects = rejects
-            customers = ByteStringTable(try db.execute("SELECT id FROM customers ORDER BY id").map { try $0.decode(0, as: String.self) })
-            models = ByteStringTable(
-                try db.execute("SELECT DISTINCT model FROM rate_card_prices ORDER BY model").map { try $0.decode(0, as: String.self) })
-            onCitus = try db.scalar("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')", as: Bool.self)
+            // The known customers and models in one statement (a round trip
+            // per ingest counts: the server runs one per group of requests).
+            var customerNames: [String] = []
+            var modelNames: [String] = []
+            for row in try db.execute(
+                "SELECT 'c', id FROM customers UNION ALL SELECT DISTINCT 'm', model FROM rate_card_prices ORDER BY 1, 2")
+            {
+                if try row.decode(0, as: String.self) == "c" {
+                    customerNames.append(try row.decode(1, as: String.self))
+                } else {
+                    modelNames.append(try row.decode(1, as: String.self))
+                }
+            }
+            customers = ByteStringTable(customerNames)
+            models = ByteStringTable(modelNames)
+            let guc = Self.lookUpSettings
+            let settings = try db.execute(
+                """
+                SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus'), current_setting(\(guc[0])),
+                       current_setting(\(guc[1])), current_setting(\(guc[2])), current_setting(\(guc[3]))
+                """)[0]
+            onCitus = try settings.decode(0, as: Bool.self)
+            savedSettings = try (1...guc.count).map { try settings.decode($0, as: String.self) }
         }
+
+        /// Planner settings the look-up turns off for its own statement
+        /// (``lookUp(_:)`` says why), and their values before, read once.
+        private static let lookUpSettings = ["enable_mergejoin", "enable_hashjoin", "enable_seqscan", "jit"]
+        private let savedSettings: [String]
 
         /// Reads which months are closed and which partitions exist, at the
         /// start of each chunk's transaction (under the closing lock): a month
@@ -120,23 +144,35 @@ extension UsageIngester {
         mutating func startChunk() throws {
             let customers = self.customers
             var finalized = Set<CustomerMonth>()
-            for row in try db.execute("SELECT customer_id, period FROM invoices WHERE status <> 'draft'") {
-                if let customer = customers.index(of: Array(try row.decode(0, as: String.self).utf8)[...]) {
-                    finalized.insert(CustomerMonth(customer: customer, month: try row.decode(1, as: CivilDate.self)))
+            var closedMonths = Set<CivilDate>()
+            var archivedMonths: [CivilDate] = []
+            // One statement (a round trip per chunk counts: the server runs a
+            // chunk per group of requests). Partitions are named
+            // usage_events_YYYY_MM (ensure_usage_partition).
+            for row in try db.execute(
+                """
+                SELECT 'i', customer_id, period FROM invoices WHERE status <> 'draft'
+                UNION ALL SELECT 'c', NULL, month FROM closed_periods
+                UNION ALL SELECT 'a', NULL, month FROM archived_usage_months
+                UNION ALL SELECT 'p', NULL, to_date(substr(c.relname, 14), 'YYYY_MM')
+                    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                    WHERE i.inhparent = 'usage_events'::regclass AND c.relname ~ '^usage_events_[0-9]{4}_[0-9]{2}$'
+                """)
+            {
+                let month = try row.decode(2, as: CivilDate.self)
+                switch try row.decode(0, as: String.self) {
+                case "i":
+                    if let customer = customers.index(of: Array(try row.decode(1, as: String.self).utf8)[...]) {
+                        finalized.insert(CustomerMonth(customer: customer, month: month))
+                    }
+                case "c": closedMonths.insert(month)
+                case "a": archivedMonths.append(month)
+                default: partitions.insert(month)
                 }
             }
             self.finalized = finalized
-            closedMonths = Set(try db.execute("SELECT month FROM closed_periods").map { try $0.decode(0, as: CivilDate.self) })
-            archived = try ArchivedUsageMonths(db, window: window)
-            // Partitions are named usage_events_YYYY_MM (ensure_usage_partition).
-            for row in try db.execute(
-                """
-                SELECT to_date(substr(c.relname, 14), 'YYYY_MM') FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                WHERE i.inhparent = 'usage_events'::regclass AND c.relname ~ '^usage_events_[0-9]{4}_[0-9]{2}$'
-                """)
-            {
-                partitions.insert(try row.decode(0, as: CivilDate.self))
-            }
+            self.closedMonths = closedMonths
+            archived = ArchivedUsageMonths(months: archivedMonths, window: window)
         }
 
         /// Loads up to `events` more input events (lines, rejected ones
@@ -295,10 +331,8 @@ extension UsageIngester {
             // subquery kept apart by OFFSET 0 (one probe per key, in that
             // order), and, for this statement only, no merge or hash join, no
             // sequential scan and no JIT (compiling costs more than the probes).
-            let guc = ["enable_mergejoin", "enable_hashjoin", "enable_seqscan", "jit"]
-            let saved = try db.execute(
-                "SELECT current_setting(\(guc[0])), current_setting(\(guc[1])), current_setting(\(guc[2])), current_setting(\(guc[3]))")[0]
-            let settings = try (0..<guc.count).map { try saved.decode($0, as: String.self) }
+            let guc = Self.lookUpSettings
+            let settings = savedSettings
             try db.execute(
                 """
                 SELECT set_config(\(guc[0]), 'off', true), set_config(\(guc[1]), 'off', true), set_config(\(guc[2]), 'off', true),
@@ -361,7 +395,8 @@ extension UsageIngester {
         /// so one waits for the other instead of both deadlocking.
         private mutating func writeRollup() throws {
             guard rollup.count > 0 else { return }
-            try db.execute("CREATE TEMP TABLE IF NOT EXISTS stage_hourly (LIKE usage_hourly) ON COMMIT DROP")
+            if rollup.count <= boundRollupLimit { return try writeRollupBound() }
+            try db.execute("CREATE TEMP TABLE IF NOT EXISTS stage_hourly (LIKE usage_hourly INCLUDING DEFAULTS) ON COMMIT DROP")
             try db.execute("TRUNCATE stage_hourly")
             let rollup = self.rollup
             let names = (customers: customers.names, models: models.names, sites: sites.names, tags: tags.names)
@@ -392,13 +427,57 @@ extension UsageIngester {
                 SELECT customer_id, hour, model, site_id, tag, billing_month, input_tokens, cached_input_tokens, output_tokens, events
                 FROM stage_hourly
                 ORDER BY customer_id, hour, model, site_id, tag, billing_month
-                ON CONFLICT (customer_id, hour, model, site_id, tag, billing_month) DO UPDATE SET
-                    input_tokens = h.input_tokens + excluded.input_tokens,
-                    cached_input_tokens = h.cached_input_tokens + excluded.cached_input_tokens,
-                    output_tokens = h.output_tokens + excluded.output_tokens,
-                    events = h.events + excluded.events
+                \(Self.addToRollup)
                 """)
             self.rollup.removeAll()
+        }
+
+        /// ``UsageIngester/boundRollupLimit``.
+        var boundRollupLimit = 20_000
+
+        /// What both rollup writes end with: sums added to the rows that exist.
+        private static let addToRollup: SQL = """
+            ON CONFLICT (customer_id, hour, model, site_id, tag, billing_month) DO UPDATE SET
+                input_tokens = h.input_tokens + excluded.input_tokens,
+                cached_input_tokens = h.cached_input_tokens + excluded.cached_input_tokens,
+                output_tokens = h.output_tokens + excluded.output_tokens,
+                events = h.events + excluded.events
+            """
+
+        /// The same upsert with the groups as ten bound arrays: one statement
+        /// and no temporary table. A small ingest (the server's grouped
+        /// requests) otherwise pays a staging table's creation, which writes
+        /// the system catalogs, and two more round trips, per transaction.
+        private mutating func writeRollupBound() throws {
+            let groups = Array(rollup.groups)
+            let customerNames = customers.names
+            let modelNames = models.names
+            let siteNames = sites.names
+            let tagNames = tags.names
+            let customerColumn = TextArrayParameter(groups.map { customerNames[Int($0.key.customer)] })
+            let hourColumn = groups.map { UTCTimestamp(microsecondsSinceEpoch: $0.key.hour * UTCTimestamp.microsecondsPerHour) }
+            let modelColumn = TextArrayParameter(groups.map { modelNames[Int($0.key.model)] })
+            let siteColumn = TextArrayParameter(groups.map { siteNames[Int($0.key.site)] })
+            let tagColumn = TextArrayParameter(groups.map { tagNames[Int($0.key.tag)] })
+            let monthColumn = groups.map(\.key.billingMonth)
+            let inputColumn = groups.map { Int($0.value.input) }
+            let cachedColumn = groups.map { Int($0.value.cachedInput) }
+            let outputColumn = groups.map { Int($0.value.output) }
+            let eventsColumn = groups.map { Int($0.value.events) }
+            // In the COPY path's key order (ORDER BY, the database's
+            // collation): concurrent ingests lock shared rows in one order.
+            try db.execute(
+                """
+                INSERT INTO usage_hourly AS h (customer_id, hour, model, site_id, tag, billing_month,
+                                               input_tokens, cached_input_tokens, output_tokens, events)
+                SELECT * FROM unnest(\(customerColumn)::text[], \(hourColumn)::timestamptz[], \(modelColumn)::text[],
+                                     \(siteColumn)::text[], \(tagColumn)::text[], \(monthColumn)::date[], \(inputColumn)::bigint[],
+                                     \(cachedColumn)::bigint[], \(outputColumn)::bigint[], \(eventsColumn)::bigint[])
+                    AS g (customer_id, hour, model, site_id, tag, billing_month, input_tokens, cached_input_tokens, output_tokens, events)
+                ORDER BY customer_id, hour, model, site_id, tag, billing_month
+                \(Self.addToRollup)
+                """)
+            rollup.removeAll()
         }
 
         /// One event as a COPY row, and into the batch's rollup.

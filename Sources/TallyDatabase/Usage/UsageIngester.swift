@@ -113,6 +113,11 @@ public struct UsageIngester {
     }
     /// Hourly groups summed in memory before they are written out.
     public var rollupLimit = 500_000
+    /// Rollups of at most this many groups are upserted with the groups as
+    /// bound arrays (one statement); larger ones are staged in a temporary
+    /// table by `COPY` first, which costs a catalog write and two more round
+    /// trips per transaction but streams any size.
+    public var boundRollupLimit = 20_000
     /// Refuse events with unknown keys (default: ignore the keys, count and
     /// report them, keep the event: forward compatible).
     public var strict = false
@@ -120,6 +125,12 @@ public struct UsageIngester {
     /// (``Summary/acceptedLines``): for inputs of bounded size, such as the
     /// server's grouped requests.
     public var recordLines = false
+    /// Force the rejects file to disk before each chunk commits (default): a
+    /// user's rejects file must survive a crash that keeps the commit. Off
+    /// for a caller that reads the file back before answering and deletes it
+    /// (the server: its answer, not the file, carries the rejects), where an
+    /// `fsync` per transaction only adds latency.
+    public var durableRejects = true
 
     /// Taken shared by every ingest and exclusively by invoice finalization,
     /// so that no event can land in a month while it is being closed without
@@ -141,7 +152,7 @@ public struct UsageIngester {
     ) throws -> Summary {
         // Written aside and moved into place only if the ingest commits, so a
         // failed ingest never leaves a rejects file describing a load that did not happen.
-        var rejects = try RejectsFile(path: rejectsPath + ".partial")
+        var rejects = try RejectsFile(path: rejectsPath + ".partial", durable: durableRejects)
         defer {
             rejects.close()
             try? FileManager.default.removeItem(atPath: rejectsPath + ".partial")
@@ -166,6 +177,7 @@ public struct UsageIngester {
         load.progress = progress
         load.batchSize = batchSize
         load.rollupLimit = rollupLimit
+        load.boundRollupLimit = boundRollupLimit
         load.onProgress = onProgress
         load.totalBytes = totalBytes
         var more = true

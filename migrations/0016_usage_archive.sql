@@ -1,4 +1,4 @@
--- 0015: raw usage events of old months are archived to files and their
+-- 0016: raw usage events of old months are archived to files and their
 -- partition dropped (`tally usage archive`), and can be brought back
 -- (`tally usage restore`); the hourly rollup stays (issue 16, docs/usage.md
 -- "Retention: archive and restore").
