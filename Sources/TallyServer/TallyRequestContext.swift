@@ -25,6 +25,17 @@ public struct TallyRequestContext: RequestContext {
         return nil
     }
 
+    /// The unauthorized or forbidden problem for `key` (nil: unknown or
+    /// revoked) where `permission` is needed, or nil when it may.
+    public static func refusal(of key: AuthenticatedKey?, for permission: Permission) -> Problem? {
+        guard let key else { return Problem.unauthorized("the API key is unknown or revoked") }
+        guard key.role.allows(permission) else {
+            return Problem(status: .forbidden, code: "auth.forbidden",
+                           detail: "the key '\(key.name)' has role \(key.role.rawValue), which may not do this (needs \(permission.rawValue))")
+        }
+        return nil
+    }
+
     /// The key calling, if its role allows `permission`: else 401 (no key, or
     /// one that is unknown or revoked) or 403 (a valid key of the wrong role).
     @discardableResult
@@ -33,12 +44,13 @@ public struct TallyRequestContext: RequestContext {
         case .none:
             throw Problem.unauthorized("this endpoint needs an API key: send `Authorization: Bearer KEY` (see `tally keys create`)")
         case .invalid:
-            throw Problem.unauthorized("the API key is unknown or revoked")
+            throw Self.refusal(of: nil, for: permission)!
+        case .unverified:
+            // Only the usage ingest route is given an unverified key, and it
+            // checks the key itself (``AuthenticationMiddleware``).
+            throw Problem.internalError
         case .key(let key):
-            guard key.role.allows(permission) else {
-                throw Problem(status: .forbidden, code: "auth.forbidden",
-                              detail: "the key '\(key.name)' has role \(key.role.rawValue), which may not do this (needs \(permission.rawValue))")
-            }
+            if let refusal = Self.refusal(of: key, for: permission) { throw refusal }
             return key
         }
     }
@@ -61,6 +73,10 @@ public enum Credential: Sendable, Hashable {
     case none
     /// A header that names no live key (malformed, unknown or revoked).
     case invalid
+    /// A key shaped like one, not yet looked up: its SHA-256 (never the
+    /// secret). Only `POST /v1/usage/events` gets this: it looks the key up
+    /// in the transaction that stores the events (``AuthenticationMiddleware``).
+    case unverified(digest: String)
     case key(AuthenticatedKey)
 }
 

@@ -18,14 +18,26 @@ import TallyPostgres
 /// theirs is stored). Requests are grouped only with requests of the same
 /// `strict` setting; each keeps its own audit entry, written in the same
 /// transaction.
+///
+/// The requests' API keys are looked up in that transaction too, all in one
+/// statement (``Caller``): a request whose key is unknown, revoked or not
+/// allowed to ingest is answered 401 or 403 and its events are left out of
+/// the file; the others are not affected.
 actor UsageIngestQueue {
+    /// Who sent a request: a key already checked (its audit actor), or the
+    /// digest of one that the grouped ingest looks up.
+    enum Caller: Sendable {
+        case verified(AuditActor)
+        case unverified(digest: String)
+    }
+
     /// One request's events, its line count and what it is answered.
     struct Submission {
         var bytes: [UInt8]
         /// Lines of `bytes`, counted once when the request arrives.
         var lines: Int
         var strict: Bool
-        var actor: AuditActor
+        var caller: Caller
         /// Elements a JSON array's splitter refused (already numbered).
         var ownRejects: [(line: Int, reason: String)]
         var continuation: CheckedContinuation<UsageRoutes.Outcome, any Error>
@@ -50,10 +62,10 @@ actor UsageIngestQueue {
 
     /// Ingests `bytes` (NDJSON) with the next group; returns once committed.
     func ingest(
-        _ bytes: [UInt8], strict: Bool, actor: AuditActor, ownRejects: [(line: Int, reason: String)]
+        _ bytes: [UInt8], strict: Bool, caller: Caller, ownRejects: [(line: Int, reason: String)]
     ) async throws -> UsageRoutes.Outcome {
         try await withCheckedThrowingContinuation { continuation in
-            pending.append(Submission(bytes: bytes, lines: Self.lineCount(bytes), strict: strict, actor: actor, ownRejects: ownRejects, continuation: continuation))
+            pending.append(Submission(bytes: bytes, lines: Self.lineCount(bytes), strict: strict, caller: caller, ownRejects: ownRejects, continuation: continuation))
             startIfIdle()
         }
     }
@@ -66,17 +78,14 @@ actor UsageIngestQueue {
 
     private func drain() async {
         while let group = takeGroup() {
-            let outcomes: Result<[UsageRoutes.Outcome], any Error>
+            let outcomes: [Result<UsageRoutes.Outcome, any Error>]
             do {
-                outcomes = .success(try await Self.run(group.map(\.part), strict: group[0].strict, database: database, settings: settings))
+                outcomes = try await Self.run(group.map(\.part), strict: group[0].strict, database: database, settings: settings)
             } catch {
-                outcomes = .failure(error)
+                outcomes = group.map { _ in .failure(error) }
             }
-            for (index, submission) in group.enumerated() {
-                switch outcomes {
-                case .success(let list): submission.continuation.resume(returning: list[index])
-                case .failure(let error): submission.continuation.resume(throwing: error)
-                }
+            for (submission, outcome) in zip(group, outcomes) {
+                submission.continuation.resume(with: outcome)
             }
         }
         running -= 1
@@ -106,7 +115,7 @@ actor UsageIngestQueue {
     struct Part: Sendable {
         var bytes: [UInt8]
         var lines: Int
-        var actor: AuditActor
+        var caller: Caller
         var ownRejects: [Reject]
         struct Reject: Sendable {
             var line: Int
@@ -120,25 +129,23 @@ actor UsageIngestQueue {
         return bytes.last == 0x0A || bytes.isEmpty ? count : count + 1
     }
 
-    /// One transaction for all `parts`: their bodies one after the other in
-    /// one file (each ending in a newline, so line N of a body is line
-    /// offset + N of the file), one ingest recording its lines, one audit
-    /// entry per request (one statement), one commit. A deadlock or serialization failure
-    /// rolls it all back and it is run again (``UsageRoutes/retryingConflicts(_:)``).
-    static func run(_ parts: [Part], strict: Bool, database: ServerDatabase, settings: ServerSettings) async throws -> [UsageRoutes.Outcome] {
-        var file: [UInt8] = []
-        var offsets: [Int] = []
-        var lines = 0
-        for part in parts {
-            offsets.append(lines)
-            file += part.bytes
-            if !part.bytes.isEmpty && part.bytes.last != 0x0A { file.append(0x0A) }
-            lines += part.lines
-        }
-        let bytes = file
-        let starts = offsets
+    /// One transaction for all `parts`: the unverified keys looked up (one
+    /// statement), the bodies of the parts whose key may ingest one after the
+    /// other in one file (each ending in a newline, so line N of a body is
+    /// line offset + N of the file), one ingest recording its lines, one audit
+    /// entry per request (one statement), one commit. Each part gets its
+    /// outcome, or the 401/403 problem of its key. A deadlock or
+    /// serialization failure rolls it all back and it is run again
+    /// (``UsageRoutes/retryingConflicts(_:)``).
+    static func run(
+        _ parts: [Part], strict: Bool, database: ServerDatabase, settings: ServerSettings
+    ) async throws -> [Result<UsageRoutes.Outcome, any Error>] {
         let now = settings.clock.now
         let directory = settings.temporaryDirectory
+        let digests = parts.compactMap { part -> String? in
+            if case .unverified(let digest) = part.caller { return digest }
+            return nil
+        }
         return try await database.run { db in
             let name = "tally-ingest-\(UUID().uuidString)"
             let input = directory.appendingPathComponent(name + ".ndjson").path
@@ -147,53 +154,97 @@ actor UsageIngestQueue {
                 try? FileManager.default.removeItem(atPath: input)
                 try? FileManager.default.removeItem(atPath: rejectsPath)
             }
-            guard FileManager.default.createFile(atPath: input, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
-                throw Problem.internalError
-            }
             var ingester = UsageIngester(db)
             ingester.strict = strict
             ingester.recordLines = true
             ingester.durableRejects = false  // read back below, answered, then deleted
             return try UsageRoutes.retryingConflicts {
                 try db.transaction {
-                    let summary = try ingester.ingest(path: input, format: .ndjson, rejectsPath: rejectsPath, now: now)
-                    let rejects = try UsageRoutes.readRejects(rejectsPath)
-                    // The part each file line belongs to: the last start at or before it.
-                    func part(of line: Int) -> Int {
-                        var low = 0
-                        var high = starts.count - 1
-                        while low < high {
-                            let middle = (low + high + 1) / 2
-                            if starts[middle] < line { low = middle } else { high = middle - 1 }
-                        }
-                        return low
-                    }
-                    var outcomes = parts.map { part in
-                        UsageRoutes.Outcome(summary: UsageIngester.Summary(), rejects: part.ownRejects.map { ($0.line, $0.reason) })
-                    }
-                    for line in summary.acceptedLines ?? [] { outcomes[part(of: line)].summary.accepted += 1 }
-                    for line in summary.duplicateLines ?? [] { outcomes[part(of: line)].summary.duplicates += 1 }
-                    for reject in rejects {
-                        let index = part(of: reject.line)
-                        outcomes[index].rejects.append((reject.line - starts[index], reject.reason))
-                    }
-                    var entries: [AuditEntry] = []
+                    // Who may ingest, read in this transaction: a key revoked
+                    // before it began stores nothing.
+                    let keys = try ApiKeyStore(db).liveKeys(digests: digests)
+                    var results: [Result<UsageRoutes.Outcome, any Error>?] = Array(repeating: nil, count: parts.count)
+                    var actors: [AuditActor] = []
+                    var admitted: [Int] = []
                     for (index, part) in parts.enumerated() {
-                        outcomes[index].summary.rejected = outcomes[index].rejects.count
-                        let counts = outcomes[index].summary
-                        entries.append(
-                            part.actor.entry(.usageIngest, target: "\(counts.accepted) accepted, \(counts.duplicates) duplicate, \(counts.rejected) rejected"))
+                        switch part.caller {
+                        case .verified(let actor):
+                            actors.append(actor)
+                            admitted.append(index)
+                        case .unverified(let digest):
+                            let key = keys[digest].map { AuthenticatedKey(name: $0.name, role: $0.role) }
+                            if let refusal = TallyRequestContext.refusal(of: key, for: .usageWrite) {
+                                results[index] = .failure(refusal)
+                            } else if let key {
+                                actors.append(AuditActor(name: key.name, role: key.role.rawValue, clock: settings.clock))
+                                admitted.append(index)
+                            }
+                        }
                     }
-                    try AuditStore.record(entries, on: db)
-                    return outcomes
+                    if !admitted.isEmpty {
+                        let outcomes = try ingest(
+                            admitted.map { parts[$0] }, actors: actors, ingester: &ingester, input: input, rejectsPath: rejectsPath, now: now, db: db)
+                        for (index, outcome) in zip(admitted, outcomes) { results[index] = .success(outcome) }
+                    }
+                    return results.map { $0! }
                 }
             }
         }
+    }
+
+    /// The ingest of the admitted `parts` (sent by `actors`), inside the
+    /// group's transaction: one file, their outcomes, their audit entries.
+    private static func ingest(
+        _ parts: [Part], actors: [AuditActor], ingester: inout UsageIngester, input: String, rejectsPath: String,
+        now: UTCTimestamp, db: PostgresConnection
+    ) throws -> [UsageRoutes.Outcome] {
+        var file: [UInt8] = []
+        var starts: [Int] = []
+        var lines = 0
+        for part in parts {
+            starts.append(lines)
+            file += part.bytes
+            if !part.bytes.isEmpty && part.bytes.last != 0x0A { file.append(0x0A) }
+            lines += part.lines
+        }
+        guard FileManager.default.createFile(atPath: input, contents: Data(file), attributes: [.posixPermissions: 0o600]) else {
+            throw Problem.internalError
+        }
+        let summary = try ingester.ingest(path: input, format: .ndjson, rejectsPath: rejectsPath, now: now)
+        let rejects = try UsageRoutes.readRejects(rejectsPath)
+        // The part each file line belongs to: the last start at or before it.
+        func part(of line: Int) -> Int {
+            var low = 0
+            var high = starts.count - 1
+            while low < high {
+                let middle = (low + high + 1) / 2
+                if starts[middle] < line { low = middle } else { high = middle - 1 }
+            }
+            return low
+        }
+        var outcomes = parts.map { part in
+            UsageRoutes.Outcome(summary: UsageIngester.Summary(), rejects: part.ownRejects.map { ($0.line, $0.reason) })
+        }
+        for line in summary.acceptedLines ?? [] { outcomes[part(of: line)].summary.accepted += 1 }
+        for line in summary.duplicateLines ?? [] { outcomes[part(of: line)].summary.duplicates += 1 }
+        for reject in rejects {
+            let index = part(of: reject.line)
+            outcomes[index].rejects.append((reject.line - starts[index], reject.reason))
+        }
+        var entries: [AuditEntry] = []
+        for index in parts.indices {
+            outcomes[index].summary.rejected = outcomes[index].rejects.count
+            let counts = outcomes[index].summary
+            entries.append(
+                actors[index].entry(.usageIngest, target: "\(counts.accepted) accepted, \(counts.duplicates) duplicate, \(counts.rejected) rejected"))
+        }
+        try AuditStore.record(entries, on: db)
+        return outcomes
     }
 }
 
 extension UsageIngestQueue.Submission {
     var part: UsageIngestQueue.Part {
-        UsageIngestQueue.Part(bytes: bytes, lines: lines, actor: actor, ownRejects: ownRejects.map { .init(line: $0.line, reason: $0.reason) })
+        UsageIngestQueue.Part(bytes: bytes, lines: lines, caller: caller, ownRejects: ownRejects.map { .init(line: $0.line, reason: $0.reason) })
     }
 }

@@ -16,8 +16,13 @@ import TallyPresentation
 struct UsageRoutes {
     let environment: ServerEnvironment
 
+    /// The path whose key ``AuthenticationMiddleware`` leaves to the route.
+    static let eventsPath = "/v1/usage/events"
+
     func register(on router: some RouterMethods<TallyRequestContext>) {
-        router.post("/v1/usage/events", permission: .usageWrite) { request, context in
+        // Needs .usageWrite: checked by ingest(_:_:), with the key looked up
+        // in the transaction that stores the events (ingest or admin).
+        router.post(RouterPath(Self.eventsPath), permission: nil) { request, context in
             try await ingest(request, context)
         }
     }
@@ -38,19 +43,30 @@ struct UsageRoutes {
     }
 
     func ingest(_ request: Request, _ context: TallyRequestContext) async throws -> Response {
-        let key = try context.require(.usageWrite)
-        let mediaType = (request.headers[.contentType] ?? "").split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        } ?? ""
-        let isArray: Bool
-        switch mediaType {
-        case "application/x-ndjson": isArray = false
-        case "application/json": isArray = true
-        default:
-            throw Problem(status: .unsupportedMediaType, code: "http.unsupported_media_type",
-                          detail: "send events as application/x-ndjson (one JSON object per line) or application/json (an array)")
+        let caller: UsageIngestQueue.Caller
+        if case .unverified(let digest) = context.credential {
+            caller = .unverified(digest: digest)
+        } else {
+            caller = .verified(environment.actor(try context.require(.usageWrite)))
         }
-        let body = try await Self.collect(request, limit: environment.settings.maxBodyBytes)
+        let body: [UInt8]
+        let isArray: Bool
+        do {
+            let mediaType = (request.headers[.contentType] ?? "").split(separator: ";").first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            } ?? ""
+            switch mediaType {
+            case "application/x-ndjson": isArray = false
+            case "application/json": isArray = true
+            default:
+                throw Problem(status: .unsupportedMediaType, code: "http.unsupported_media_type",
+                              detail: "send events as application/x-ndjson (one JSON object per line) or application/json (an array)")
+            }
+            body = try await Self.collect(request, limit: environment.settings.maxBodyBytes)
+        } catch {
+            try await refuseBadKey(caller)
+            throw error
+        }
         var fileBytes = body
         var ownRejects: [(line: Int, reason: String)] = []
         if isArray {
@@ -59,16 +75,26 @@ struct UsageRoutes {
                 fileBytes = split.lines
                 ownRejects = split.rejects
             } catch {
+                try await refuseBadKey(caller)
                 throw Problem(status: .badRequest, code: "usage.malformed", detail: error.message)
             }
         }
         let strict = request.uri.queryParameters.get("strict").map { $0 == "true" || $0 == "1" } ?? false
-        let actor = environment.actor(key)
         // Grouped with the requests arriving meanwhile (UsageIngestQueue);
         // answered once the transaction holding these events committed.
-        let outcome = try await environment.usageQueue.ingest(fileBytes, strict: strict, actor: actor, ownRejects: ownRejects)
+        let outcome = try await environment.usageQueue.ingest(fileBytes, strict: strict, caller: caller, ownRejects: ownRejects)
         environment.metrics.ingested(accepted: outcome.summary.accepted, duplicate: outcome.summary.duplicates, rejected: outcome.rejects.count)
         return JSONResponse.body(outcome.json(), contentType: "application/json")
+    }
+
+    /// Throws 401 or 403 when `caller` is unverified and its key is unknown,
+    /// revoked or of the wrong role: a bad key is answered before a bad body,
+    /// as on every other route (a valid body has its key checked in its
+    /// ingest's transaction instead).
+    private func refuseBadKey(_ caller: UsageIngestQueue.Caller) async throws {
+        guard case .unverified(let digest) = caller else { return }
+        let key = try await AuthenticationMiddleware.verify(digest, database: environment.database)
+        if let refusal = TallyRequestContext.refusal(of: key, for: .usageWrite) { throw refusal }
     }
 
     /// Runs `body` again (up to three times in all) when PostgreSQL rolled

@@ -143,6 +143,56 @@ struct ServerTests {
         }
     }
 
+    /// The ingest looks the keys of a group up in its own transaction: in
+    /// one group, a revoked key gets 401 and a sales key 403, and neither
+    /// stores an event or an audit entry; the valid keys' requests are not
+    /// affected. A bad key is answered before a bad body (401 before 415).
+    @Test func groupedIngestChecksEachRequestsKey() async throws {
+        try await ServerFixture.withServer { client, keys, pool in
+            let revoked = try await pool.withConnection { db in
+                let secret = try ApiKeyStore(db).create(name: "k-old", role: .ingest, audit: ServerFixture.actor).secret
+                try ApiKeyStore(db).revoke(name: "k-old", audit: ServerFixture.actor)
+                return secret
+            }
+            var senders: [(String, HTTPFields)] = []
+            for i in 0..<6 { senders.append(("ok\(i)", headers(keys, .ingest, Self.ndjson))) }
+            senders.append(("admin", headers(keys, .admin, Self.ndjson)))
+            senders.append(("revoked", [.authorization: "Bearer \(revoked)", .contentType: "application/x-ndjson"]))
+            senders.append(("sales", headers(keys, .sales, Self.ndjson)))
+            senders.append(("unknown", [.authorization: "Bearer tally_\(String(repeating: "0", count: 64))", .contentType: "application/x-ndjson"]))
+            let statuses = try await withThrowingTaskGroup(of: (String, Int).self) { group in
+                for (name, fields) in senders {
+                    group.addTask {
+                        let response = try await client.execute(
+                            uri: "/v1/usage/events", method: .post, headers: fields, body: .text(ServerFixture.event("e-\(name)")))
+                        return (name, Int(response.status.code))
+                    }
+                }
+                var all: [String: Int] = [:]
+                for try await (name, status) in group { all[name] = status }
+                return all
+            }
+            #expect(statuses.filter { $0.value == 200 }.keys.sorted() == ["admin", "ok0", "ok1", "ok2", "ok3", "ok4", "ok5"])
+            #expect(statuses["revoked"] == 401 && statuses["unknown"] == 401 && statuses["sales"] == 403)
+            let stored = try await pool.withConnection { db in
+                try db.execute("SELECT event_id FROM usage_events ORDER BY event_id").map { try $0.decode(0, as: String.self) }
+            }
+            #expect(stored == ["e-admin", "e-ok0", "e-ok1", "e-ok2", "e-ok3", "e-ok4", "e-ok5"])
+            let audit = try await pool.withConnection { db in try AuditStore(db).list().filter { $0.action == .usageIngest }.map(\.actor) }
+            #expect(audit.sorted() == ["k-admin"] + Array(repeating: "k-ingest", count: 6))
+            // A bad key before a bad body: 401 before 415, 403 before 413.
+            let wrongType = try await client.execute(
+                uri: "/v1/usage/events", method: .post, headers: [.authorization: "Bearer \(revoked)", .contentType: "text/plain"], body: .text("x"))
+            #expect(wrongType.status == .unauthorized)
+            let badArray = try await client.execute(
+                uri: "/v1/usage/events", method: .post, headers: headers(keys, .sales, [.contentType: "application/json"]), body: .text("[{"))
+            #expect(badArray.status == .forbidden)
+            let goodKeyBadType = try await client.execute(
+                uri: "/v1/usage/events", method: .post, headers: headers(keys, .ingest, [.contentType: "text/plain"]), body: .text("x"))
+            #expect(goodKeyBadType.status == .unsupportedMediaType)
+        }
+    }
+
     @Test func ingestJSONArrayNumbersElementsFromOne() async throws {
         try await ServerFixture.withServer { client, keys, _ in
             let huge = ServerFixture.event("a4").replacingOccurrences(of: "\"input_tokens\":1000", with: "\"input_tokens\":1\(String(repeating: "0", count: 40))")

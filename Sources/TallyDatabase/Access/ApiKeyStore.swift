@@ -8,7 +8,8 @@ import TallyPostgres
 /// A key is `tally_` and 64 hex digits of 256 random bits; the table keeps
 /// only its SHA-256, so neither the database nor a log of it can hand out
 /// access. ``authenticate(_:)`` reads the table on every call (no cache):
-/// a revocation holds from the next request on. Creation and revocation are
+/// a revocation holds from the next request on (the server's usage ingest
+/// reads it in the transaction that stores the events, ``liveKeys(digests:)``). Creation and revocation are
 /// recorded in the audit log in their own transaction.
 public struct ApiKeyStore {
     /// Prefix of every key: recognisable in a leaked file or a secret scanner.
@@ -64,12 +65,36 @@ public struct ApiKeyStore {
     /// The live (not revoked) key whose secret is `secret`, or nil. The
     /// stored hash is compared with the computed one in constant time.
     public func authenticate(_ secret: String) throws -> ApiKey? {
-        guard secret.hasPrefix(Self.prefix), secret.utf8.count == Self.prefix.utf8.count + 64 else { return nil }
-        let hash = Self.hash(secret)
-        let rows = try db.execute(
-            "SELECT name, role, created_at, key_hash FROM api_keys WHERE key_hash = \(hash) AND revoked_at IS NULL")
-        guard let row = rows.first, Self.constantTimeEqual(Array(try row.decode(3, as: String.self).utf8), Array(hash.utf8)) else { return nil }
-        return ApiKey(name: try row.decode(0), role: try Role(parsing: try row.decode(1, as: String.self)), createdAt: try row.decode(2))
+        guard let digest = Self.digest(of: secret) else { return nil }
+        return try liveKeys(digests: [digest])[digest]
+    }
+
+    /// The SHA-256 (lowercase hex) that ``liveKeys(digests:)`` looks up, or
+    /// nil when `secret` is not shaped like a key (no look-up needed to
+    /// refuse it). Computed without the database, so a caller can take the
+    /// look-up into a transaction of its own (the server's usage ingest).
+    public static func digest(of secret: String) -> String? {
+        guard secret.hasPrefix(prefix), secret.utf8.count == prefix.utf8.count + 64 else { return nil }
+        return hash(secret)
+    }
+
+    /// The live keys among `digests`, by digest, in one statement: a digest
+    /// that names no key, or a revoked one, is absent. Read in the caller's
+    /// transaction, so a revocation committed before it holds.
+    public func liveKeys(digests: [String]) throws -> [String: ApiKey] {
+        guard !digests.isEmpty else { return [:] }
+        var keys: [String: ApiKey] = [:]
+        let wanted = Set(digests)
+        for row in try db.execute(
+            "SELECT name, role, created_at, key_hash FROM api_keys WHERE key_hash = ANY(\(wanted.sorted())) AND revoked_at IS NULL")
+        {
+            // Found by equality in the index; matched to a wanted digest by
+            // comparisons in constant time (docs/api.md: keys are compared so).
+            let stored = Array(try row.decode(3, as: String.self).utf8)
+            guard let digest = wanted.first(where: { Self.constantTimeEqual(stored, Array($0.utf8)) }) else { continue }
+            keys[digest] = ApiKey(name: try row.decode(0), role: try Role(parsing: try row.decode(1, as: String.self)), createdAt: try row.decode(2))
+        }
+        return keys
     }
 
     /// SHA-256 of the key's UTF-8 bytes, lowercase hex.
