@@ -38,6 +38,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        TallyServerRunner.runConcurrencyOnEventLoops()
         let target = DatabaseTarget()
         var settings = ServerSettings(paths: target.paths)
         settings.maxBodyBytes = try maxBodyBytes ?? Self.environmentLimit() ?? ServerSettings.defaultMaxBodyBytes
