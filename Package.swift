@@ -67,7 +67,6 @@ let package = Package(
             dependencies: [
                 "TallyCore", "TallyPostgres", "TallyDatabase", "TallyPresentation",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

@@ -38,7 +38,6 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        TallyServerRunner.runConcurrencyOnEventLoops()
         let target = DatabaseTarget()
         var settings = ServerSettings(paths: target.paths)
         settings.maxBodyBytes = try maxBodyBytes ?? Self.environmentLimit() ?? ServerSettings.defaultMaxBodyBytes

@@ -1,7 +1,6 @@
 import Hummingbird
 import Logging
 import NIOCore
-import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 import TallyPostgres
@@ -13,19 +12,6 @@ import TallyPresentation
 /// transaction) for at most ``shutdownTimeout``, then closes the pool.
 public enum TallyServerRunner {
     public static let shutdownTimeout: Duration = .seconds(30)
-
-    /// Runs Swift concurrency's jobs on NIO's event loops (the threads that
-    /// read and write the sockets) instead of a pool of its own: a request's
-    /// handler, the ingest queue's actor and the answer then stay on one
-    /// thread instead of hopping between two pools. Under load on two cores
-    /// those hops (futex wake-ups, context switches) took about 40 % of the
-    /// server's CPU (docs/benchmarks.md). Called once, first thing in
-    /// `tally serve`, before any task of the server exists; blocking libpq
-    /// work stays on the connection pool's own threads, never on these.
-    @discardableResult
-    public static func runConcurrencyOnEventLoops() -> Bool {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-    }
 
     /// `connections`: the most database connections the pool opens.
     /// `listening` is told the bound address (`--port 0` picks a free port).
