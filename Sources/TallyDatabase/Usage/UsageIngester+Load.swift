@@ -108,40 +108,52 @@ extension UsageIngester {
             self.window = window
             self.source = source
             self.rejects = rejects
-            // The known customers and models in one statement (a round trip
-            // per ingest counts: the server runs one per group of requests).
+            // The known customers and models, and whether this is a Citus
+            // coordinator, in one statement (a round trip per ingest counts:
+            // the server runs one per group of requests).
             var customerNames: [String] = []
             var modelNames: [String] = []
+            var onCitus = false
             for row in try db.execute(
-                "SELECT 'c', id FROM customers UNION ALL SELECT DISTINCT 'm', model FROM rate_card_prices ORDER BY 1, 2")
+                """
+                SELECT 'c', id FROM customers UNION ALL SELECT DISTINCT 'm', model FROM rate_card_prices
+                UNION ALL SELECT 'x', extname FROM pg_extension WHERE extname = 'citus' ORDER BY 1, 2
+                """)
             {
-                if try row.decode(0, as: String.self) == "c" {
-                    customerNames.append(try row.decode(1, as: String.self))
-                } else {
-                    modelNames.append(try row.decode(1, as: String.self))
+                switch try row.decode(0, as: String.self) {
+                case "c": customerNames.append(try row.decode(1, as: String.self))
+                case "m": modelNames.append(try row.decode(1, as: String.self))
+                default: onCitus = true
                 }
             }
             customers = ByteStringTable(customerNames)
             models = ByteStringTable(modelNames)
-            let guc = Self.lookUpSettings
-            let settings = try db.execute(
-                """
-                SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus'), current_setting(\(guc[0])),
-                       current_setting(\(guc[1])), current_setting(\(guc[2])), current_setting(\(guc[3]))
-                """)[0]
-            onCitus = try settings.decode(0, as: Bool.self)
-            savedSettings = try (1...guc.count).map { try settings.decode($0, as: String.self) }
+            self.onCitus = onCitus
         }
 
-        /// Planner settings the look-up turns off for its own statement
-        /// (``lookUp(_:)`` says why), and their values before, read once.
-        private static let lookUpSettings = ["enable_mergejoin", "enable_hashjoin", "enable_seqscan", "jit"]
-        private let savedSettings: [String]
-
-        /// Reads which months are closed and which partitions exist, at the
-        /// start of each chunk's transaction (under the closing lock): a month
-        /// finalized between two chunks makes the next chunk's events of it late.
+        /// Takes the closing lock (shared) and sets the planner for the
+        /// look-ups, then reads which months are closed and which partitions
+        /// exist, at the start of each chunk's transaction (under the lock):
+        /// a month finalized between two chunks makes the next chunk's events
+        /// of it late.
+        ///
+        /// The look-up's statement must be planned as index probes only
+        /// (``lookUp(_:)`` says why): merge and hash joins, sequential scans
+        /// and JIT are turned off for the rest of the transaction, in the
+        /// lock's statement (one round trip, not two per look-up). The chunk's
+        /// other statements (the COPY, the rollup upsert from arrays or a
+        /// staging table, the audit entry) read no table that a sequential
+        /// scan or a join would serve better, and the settings end with the
+        /// transaction.
         mutating func startChunk() throws {
+            // Separate from the reads below: they must see what committed
+            // before the lock was granted (a new snapshot per statement).
+            try db.execute(
+                """
+                SELECT pg_advisory_xact_lock_shared(hashtext(\(UsageIngester.closingLock))),
+                       set_config('enable_mergejoin', 'off', true), set_config('enable_hashjoin', 'off', true),
+                       set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)
+                """)
             let customers = self.customers
             var finalized = Set<CustomerMonth>()
             var closedMonths = Set<CivilDate>()
@@ -329,22 +341,9 @@ extension UsageIngester {
             // (empty when last analysed) it reads the partition once per key,
             // or puts it on the outer side. So: the keys drive a LATERAL
             // subquery kept apart by OFFSET 0 (one probe per key, in that
-            // order), and, for this statement only, no merge or hash join, no
-            // sequential scan and no JIT (compiling costs more than the probes).
-            let guc = Self.lookUpSettings
-            let settings = savedSettings
-            try db.execute(
-                """
-                SELECT set_config(\(guc[0]), 'off', true), set_config(\(guc[1]), 'off', true), set_config(\(guc[2]), 'off', true),
-                       set_config(\(guc[3]), 'off', true)
-                """)
-            defer {
-                _ = try? db.execute(
-                    """
-                    SELECT set_config(\(guc[0]), \(settings[0]), true), set_config(\(guc[1]), \(settings[1]), true),
-                           set_config(\(guc[2]), \(settings[2]), true), set_config(\(guc[3]), \(settings[3]), true)
-                    """)
-            }
+            // order), and the chunk's transaction has no merge or hash join,
+            // no sequential scan and no JIT (compiling costs more than the
+            // probes; set by ``startChunk()``).
             let customerKeys = TextArrayParameter(batch.map { names[Int($0.customer)] })
             let idKeys = TextArrayParameter(batch.map(\.event.id))
             let rows: QueryResult

@@ -76,7 +76,7 @@ public struct UsageIngester {
     /// Events per COPY batch (and look-up statement and savepoint).
     public var batchSize = 200_000
     /// Events (input lines) per transaction: a crash loses at most this many.
-    /// Called inside a transaction already, the chunks become savepoints.
+    /// Called inside a transaction already, the chunks run in it.
     public var chunkEvents = 1_000_000
     /// Called after each batch with where the input is (for a progress display).
     public var onProgress: ((Progress) -> Void)?
@@ -180,15 +180,19 @@ public struct UsageIngester {
         load.boundRollupLimit = boundRollupLimit
         load.onProgress = onProgress
         load.totalBytes = totalBytes
+        // Called inside a transaction already (the server's grouped
+        // requests), the chunks run in it, without a savepoint each: an error
+        // fails the caller's transaction as a whole, as it must roll back.
+        let inCallersTransaction = db.isInTransaction
         var more = true
         while more {
-            more = try db.transaction {
-                try db.execute("SELECT pg_advisory_xact_lock_shared(hashtext(\(Self.closingLock)))")
+            let chunk = {
                 try load.startChunk()
-                let more = try load.runChunk(events: chunkEvents)
+                let more = try load.runChunk(events: self.chunkEvents)
                 try load.rejects.finish()  // rejects that cannot be written fail the chunk before it commits
                 return more
             }
+            more = inCallersTransaction ? try chunk() : try db.transaction { try chunk() }
         }
         timer = load.timer
         rejects = load.rejects
