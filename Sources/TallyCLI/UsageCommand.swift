@@ -211,11 +211,16 @@ extension UsageCommand {
         @Option(help: "Random seed.") var seed: UInt64 = 7
         @Option(help: "Percent of events re-sent as duplicates.") var duplicatePercent = 1
         @Option(help: "Days of the month the events fall in (default: all).") var days: Int?
+        @Option(help: "Event ids are this prefix and a number from 0 (give files ingested together prefixes of their own).")
+        var idPrefix = "ev-"
 
         func validate() throws {
             guard events >= 0 else { throw ValidationError("--events must be 0 or more, got \(events)") }
             guard (0...100).contains(duplicatePercent) else { throw ValidationError("--duplicate-percent must be 0 to 100, got \(duplicatePercent)") }
             if let days, !(1...31).contains(days) { throw ValidationError("--days must be 1 to 31, got \(days)") }
+            guard idPrefix.utf8.count <= 64, idPrefix.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x2C && $0 != 0x5C }) else {
+                throw ValidationError("--id-prefix must be at most 64 printable ASCII characters without spaces, quotes, commas or backslashes, got '\(idPrefix)'")
+            }
         }
 
         func run() throws {
@@ -229,6 +234,7 @@ extension UsageCommand {
             generator.seed = seed
             generator.duplicatePercent = duplicatePercent
             generator.days = days
+            generator.idPrefix = idPrefix
             let lines = try generator.write(ndjson: URL(fileURLWithPath: out), csv: csv.map { URL(fileURLWithPath: $0) })
             print("\(lines) lines written to \(out)")
         }

@@ -19,6 +19,9 @@ public struct UsageGenerator {
     public var duplicatePercent = 1
     /// Days of the month the events fall in (from the 1st); nil: the whole month.
     public var days: Int?
+    /// Event ids are this prefix and the event's number from 0: files meant
+    /// to be ingested together need prefixes of their own.
+    public var idPrefix = "ev-"
 
     public init(month: BillingMonth, events: Int, customers: [String], models: [String], sites: [String]) {
         self.month = month
@@ -63,7 +66,7 @@ public struct UsageGenerator {
             let output = Int.random(in: 10...1_200, using: &random)
             let site = modelSites[model]!.randomElement(using: &random)!
             let tag = "key-\(customer.prefix(8))-\(Int.random(in: 1...keys[c], using: &random))"
-            let id = "ev-\(i)"
+            let id = "\(idPrefix)\(i)"
             let time = Self.rfc3339(at)
             let line = "{\"id\":\"\(id)\",\"customer\":\"\(customer)\",\"model\":\"\(model)\",\"timestamp\":\"\(time)\",\"input_tokens\":\(input - cached),\"cached_input_tokens\":\(cached),\"output_tokens\":\(output),\"site\":\"\(site)\",\"tag\":\"\(tag)\"}\n"
             let row = "\(id),\(customer),\(model),\(time),\(input - cached),\(cached),\(output),\(site),\(tag)\n"
