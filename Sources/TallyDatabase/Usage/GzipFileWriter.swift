@@ -84,17 +84,23 @@ final class GzipFileWriter {
         guard output.readableBytes > 0 else { return }
         try output.withUnsafeReadableBytes { chunk in
             hasher.update(bufferPointer: chunk)
-            var offset = 0
-            while offset < chunk.count {
-                let written = write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw UsageArchiveError(.invalidInput, "cannot write \(path): \(Self.systemError())")
-                }
-                offset += written
-            }
+            try Self.writeAll(chunk, to: descriptor, path: path)
         }
         bytes += Int64(output.readableBytes)
+    }
+
+    /// Writes all of `chunk` to `descriptor` (retrying short writes and
+    /// interruptions); `path` names the file in the error.
+    static func writeAll(_ chunk: UnsafeRawBufferPointer, to descriptor: Int32, path: String) throws {
+        var offset = 0
+        while offset < chunk.count {
+            let written = write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw UsageArchiveError(.invalidInput, "cannot write \(path): \(systemError())")
+            }
+            offset += written
+        }
     }
 
     static func systemError() -> String {

@@ -340,17 +340,7 @@ public struct UsageArchiver {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw UsageArchiveError(.invalidInput, "cannot create \(path): \(GzipFileWriter.systemError())") }
         defer { _ = close(descriptor) }
-        try bytes.withUnsafeBytes { chunk in
-            var offset = 0
-            while offset < chunk.count {
-                let written = write(descriptor, chunk.baseAddress! + offset, chunk.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw UsageArchiveError(.invalidInput, "cannot write \(path): \(GzipFileWriter.systemError())")
-                }
-                offset += written
-            }
-        }
+        try bytes.withUnsafeBytes { chunk in try GzipFileWriter.writeAll(chunk, to: descriptor, path: path) }
         guard fsync(descriptor) == 0 else { throw UsageArchiveError(.invalidInput, "cannot sync \(path): \(GzipFileWriter.systemError())") }
     }
 
