@@ -115,6 +115,10 @@ done
 rss_mb=$(( $(sort -n "$rss_log" | tail -1) / 1024 ))
 stored=$(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM usage_events")
 
+# Bytes on disk per stored event and per rollup row (table, indexes, TOAST).
+sizes=$(psql "$DATABASE_URL" -Atc "SELECT pg_total_relation_size('usage_events_2026_11') / count(*) FROM usage_events_2026_11" \
+    -c "SELECT pg_total_relation_size('usage_hourly') / count(*) FROM usage_hourly")
+
 say "invoice run for $customers customers"
 bare_group() {
     psql "$DATABASE_URL" -qAt -c "SELECT customer_id, model, sum(input_tokens), sum(cached_input_tokens), sum(output_tokens)
@@ -131,4 +135,5 @@ echo "tally usage ingest (chunked, 1 % re-sent):   ${tally_ms} ms, $(( lines * 1
 echo "ratio (tally new events/s / bare rows/s):    $(awk "BEGIN { printf \"%.2f\", $bare_ms / $tally_ms }")  (targets: >= 150,000 events/s and >= 0.75)"
 echo "per file (ms): ${file_ms[*]}; last file / first file rate: $(awk "BEGIN { printf \"%.2f\", $first / $last }")  (target: within 20 %)"
 echo "tally peak RSS: ${rss_mb} MB (target <= 1024)"
+echo "bytes on disk (table + indexes) per stored event: $(sed -n 1p <<<"$sizes"); per rollup row: $(sed -n 2p <<<"$sizes")"
 echo "invoice run, $customers customers, $rollups rollup rows: bare GROUP BY median ${group_median} ms (min ${group_min}); run median ${run_median} ms (min ${run_min}); ratio $(awk "BEGIN { printf \"%.2f\", $run_median / $group_median }") (target <= 3)"
