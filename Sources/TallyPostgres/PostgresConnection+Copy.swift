@@ -148,10 +148,10 @@ extension PostgresConnection {
 /// so any string arrives as written (NUL bytes are refused).
 public struct CopyWriter: ~Copyable {
     private let connection: OpaquePointer
-    private let statement: String
-    private var buffer: [UInt8] = []
-    private var atRowStart = true
-    public private(set) var rowsWritten = 0
+    let statement: String
+    var buffer: [UInt8] = []
+    var atRowStart = true
+    public internal(set) var rowsWritten = 0
     /// Every byte sent, when the caller asked to keep them.
     private var kept: [UInt8]?
     /// Bytes per CopyData message. Small on purpose: the server reads a whole

@@ -29,6 +29,53 @@ struct CopyTests {
         }
     }
 
+    /// The binary format: every type it writes arrives as the text format
+    /// would store it, dates and instants either side of PostgreSQL's epoch
+    /// and the extremes of bigint included; NUL is refused before sending.
+    @Test func binaryRowsArriveAsTheTextFormatWouldStoreThem() async throws {
+        try await TestDatabase.withSchema(migrated: false) { pool, _ in
+            try await pool.withConnection { db in
+                try db.execute("CREATE TABLE b (d date, t timestamptz, n bigint, f boolean, s text)")
+                let rows: [(String, String, Int64, Bool, String)] = [
+                    ("2026-11-01", "2026-11-30T23:59:59.999999Z", 0, true, "cust-1"),
+                    ("1999-12-31", "1999-12-31T23:59:59Z", .max, false, "tab\tnew\nline \\N ünïcødé"),
+                    ("2000-01-01", "2000-01-01T00:00:00Z", .min, true, ""),
+                    ("1970-01-01", "1969-07-20T20:17:40.5Z", -1, false, "x"),
+                ]
+                let loaded = try db.copyInBinary("COPY b (d, t, n, f, s) FROM STDIN WITH (FORMAT binary)") { writer in
+                    for row in rows {
+                        writer.binaryRow(fields: 5)
+                        writer.binaryField(try CivilDate(parsing: row.0))
+                        writer.binaryField(try UTCTimestamp(parsing: row.1))
+                        writer.binaryField(row.2)
+                        writer.binaryField(row.3)
+                        try writer.binaryField(utf8: Array(row.4.utf8)[...])
+                        try writer.binaryEndRow()
+                    }
+                }
+                #expect(loaded == rows.count)
+                let stored = try db.execute("SELECT d, t, n, f, s FROM b")
+                #expect(stored.count == rows.count)
+                for row in stored {
+                    let date = try row.decode(0, as: CivilDate.self).description
+                    let original = try #require(rows.first { $0.0 == date })
+                    #expect(try row.decode(1, as: UTCTimestamp.self) == UTCTimestamp(parsing: original.1))
+                    #expect(try row.decode(2, as: Int64.self) == original.2)
+                    #expect(try row.decode(3, as: Bool.self) == original.3)
+                    #expect(try row.decode(4, as: String.self) == original.4)
+                }
+                #expect(throws: PostgresError.self) {
+                    try db.copyInBinary("COPY b (s) FROM STDIN WITH (FORMAT binary)") { writer in
+                        writer.binaryRow(fields: 1)
+                        try writer.binaryField(utf8: [0x61, 0x00][...])
+                        try writer.binaryEndRow()
+                    }
+                }
+                #expect(try db.scalar("SELECT count(*) FROM b", as: Int64.self) == 4)
+            }
+        }
+    }
+
     @Test func escapesEveryAwkwardValue() async throws {
         try await TestDatabase.withSchema(migrated: false) { pool, _ in
             try await pool.withConnection { db in
