@@ -220,11 +220,17 @@ extension UsageIngester {
         /// Loads the batches of one chunk (``EventBatches`` cuts them) and
         /// writes their rollup; false once the input is exhausted.
         mutating func runChunk() throws -> Bool {
+            let clock = ContinuousClock()
+            var reading = Duration.zero
             while true {
+                let asked = clock.now
                 guard let batch = try nextBatch() else { return false }  // not reached: the last batch ends a chunk
+                reading += clock.now - asked
                 let more = try load(batch)
                 guard batch.endsChunk else { continue }
                 timer.lap("events")
+                // Inline: the reading; in the background: the wait for it (near 0 when parsing keeps ahead).
+                timer.record(background == nil ? "of which reading" : "of which waiting for reading", reading)
                 try writeRollup()
                 timer.lap("rollup")
                 return more
