@@ -20,6 +20,12 @@ public struct PhaseTimer {
         last = now
     }
 
+    /// Records `duration` under `name` without ending the current phase
+    /// (time spent inside it, such as waiting for another thread).
+    public mutating func record(_ name: String, _ duration: Duration) {
+        phases.append((name, duration))
+    }
+
     /// `connect 6 ms, plan 31 ms, …` on stderr, when enabled.
     public func report() {
         guard enabled, !phases.isEmpty else { return }

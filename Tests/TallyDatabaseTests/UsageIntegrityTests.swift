@@ -13,12 +13,13 @@ struct UsageIntegrityTests {
     let setup = UsageIngestTests()
 
     func ingest(_ pool: ConnectionPool, _ temp: TemporaryFiles, _ name: String, _ lines: [String],
-                chunkEvents: Int = 1_000_000, batchSize: Int = 200_000) async throws -> UsageIngester.Summary {
+                chunkEvents: Int = 1_000_000, batchSize: Int = 200_000, background: Bool = false) async throws -> UsageIngester.Summary {
         try temp.write(name, lines.joined(separator: "\n") + "\n")
         return try await pool.withConnection { db in
             var ingester = UsageIngester(db)
             ingester.chunkEvents = chunkEvents
             ingester.batchSize = batchSize
+            if background { ingester.backgroundParsingFromBytes = 0 }
             return try ingester.ingest(path: temp.path(name), format: .ndjson, rejectsPath: temp.path(name + ".rejects"), now: TestClock.now)
         }
     }
@@ -120,7 +121,9 @@ struct UsageIntegrityTests {
     /// The whole file was one transaction: a failure at the end lost it all.
     /// Now each chunk commits: a failure loses only the open chunk, and the
     /// same ingest run again finishes the file, counting nothing twice.
-    @Test func aFailedIngestResumesWhereItsLastChunkCommitted() async throws {
+    /// Read in the background too: the failure stops the reading thread.
+    @Test(arguments: [false, true])
+    func aFailedIngestResumesWhereItsLastChunkCommitted(background: Bool) async throws {
         try await setup.withSetup { pool, temp in
             let lines = (0..<10).map { UsageIngestTests.event("r\($0)", at: "2026-11-0\($0 % 9 + 1)T10:00:00Z", input: $0) }
             // A crash in the fourth chunk: the server refuses event r9.
@@ -133,12 +136,12 @@ struct UsageIntegrityTests {
                 try db.execute("CREATE TRIGGER test_crash BEFORE INSERT ON usage_events FOR EACH ROW EXECUTE FUNCTION test_crash()")
             }
             await #expect(throws: PostgresError.self) {
-                try await ingest(pool, temp, "e.ndjson", lines, chunkEvents: 3, batchSize: 2)
+                try await ingest(pool, temp, "e.ndjson", lines, chunkEvents: 3, batchSize: 2, background: background)
             }
             let afterCrash = try await Self.stored(pool)
             #expect(afterCrash.events == 9 && afterCrash.rolled == 9)
             try await pool.withConnection { db in try db.execute("DROP TRIGGER test_crash ON usage_events") }
-            let resumed = try await ingest(pool, temp, "e.ndjson", lines, chunkEvents: 3, batchSize: 2)
+            let resumed = try await ingest(pool, temp, "e.ndjson", lines, chunkEvents: 3, batchSize: 2, background: background)
             #expect(resumed.accepted == 1 && resumed.duplicates == 9 && resumed.rejected == 0)
             let stored = try await Self.stored(pool)
             #expect(stored.events == 10 && stored.rolled == 10)

@@ -5,16 +5,6 @@ extension UsageIngester {
     /// One ingest in progress: reading, batching, deduplication and the
     /// rollup (see ``UsageIngester``). Lives across the chunks' transactions.
     struct Load {
-        /// An event that passed every check, with its names interned.
-        private struct Accepted {
-            var event: EventLineParser.Event
-            var customer: Int32
-            var model: Int32
-            var line: Int
-            /// The input as read, for the rejects file should it conflict.
-            var input: ArraySlice<UInt8>
-        }
-
         /// (customer, event id): the idempotency key, hashed over its bytes in one call.
         private struct EventKey: Hashable {
             let customer: Int32
@@ -58,21 +48,21 @@ extension UsageIngester {
             """
 
         let db: PostgresConnection
-        private var source: EventSource
+        /// The batches, read on this thread (``inline``) or on a thread of
+        /// their own (``background``): one of the two is set. (Optionals, so
+        /// that reading inline mutates the reader in place.)
+        private var inline: EventBatches?
+        private let background: BackgroundProducer<Result<EventBatch, any Error>>?
         var rejects: RejectsFile
         var summary = Summary()
         var timer = PhaseTimer()
         var progress: ((Int) -> Void)?
         var onProgress: ((Progress) -> Void)?
         var totalBytes: Int?
-        var batchSize = 200_000
         private var rollup = HourlyRollup()
         var rollupLimit = 500_000
-        var strict = false
         /// When an event may have happened (``UsageEvent/window(now:)``).
         private let window: ClosedRange<UTCTimestamp>
-        /// Unknown keys met, indexing `summary.unknownKeys`.
-        private var unknownKeys = ByteStringTable()
 
         private var customers: ByteStringTable
         private var models: ByteStringTable
@@ -103,10 +93,12 @@ extension UsageIngester {
         private var lastMonth = CivilDate(daysSinceEpoch: 0)
         private var lastMonthText: [UInt8] = []
 
-        init(db: PostgresConnection, source: EventSource, rejects: RejectsFile, window: ClosedRange<UTCTimestamp>) throws {
+        /// `background`: read and check the input on a thread of its own
+        /// (``UsageIngester/backgroundParsingFromBytes`` says when).
+        init(db: PostgresConnection, source: EventSource, rejects: RejectsFile, window: ClosedRange<UTCTimestamp>,
+             strict: Bool, batchSize: Int, chunkEvents: Int, background: Bool) throws {
             self.db = db
             self.window = window
-            self.source = source
             self.rejects = rejects
             // The known customers and models, and whether this is a Citus
             // coordinator, in one statement (a round trip per ingest counts:
@@ -129,6 +121,44 @@ extension UsageIngester {
             customers = ByteStringTable(customerNames)
             models = ByteStringTable(modelNames)
             self.onCitus = onCitus
+            let batches = EventBatches(
+                source: source, customers: customers, models: models, window: window, strict: strict, batchSize: batchSize,
+                chunkEvents: chunkEvents)
+            if background {
+                // One batch waiting besides the one loading and the one being
+                // read: the reader stays a batch ahead, memory stays bounded.
+                inline = nil
+                self.background = BackgroundProducer(capacity: 1) { deliver in
+                    var batches = batches
+                    while true {
+                        do {
+                            guard let batch = try batches.next(), deliver(.success(batch)) else { return }
+                        } catch {
+                            _ = deliver(.failure(error))
+                            return
+                        }
+                    }
+                }
+            } else {
+                inline = batches
+                self.background = nil
+            }
+        }
+
+        /// Stops the background reader, if any, and waits for its thread to
+        /// end: after the last batch (at once), or when the load failed
+        /// (it returns at its next batch). Safe to call more than once.
+        func stop() {
+            background?.cancel()
+        }
+
+        /// The next batch: read now (inline), or the one the background
+        /// reader has ready (waiting for it if need be); its read error, if any.
+        private mutating func nextBatch() throws -> EventBatch? {
+            if let background {
+                return try background.next()?.get()
+            }
+            return try inline!.next()
         }
 
         /// Takes the closing lock (shared) and sets the planner for the
@@ -187,37 +217,53 @@ extension UsageIngester {
             archived = ArchivedUsageMonths(months: archivedMonths, window: window)
         }
 
-        /// Loads up to `events` more input events (lines, rejected ones
-        /// included) and writes their rollup; false once the input is exhausted.
-        mutating func runChunk(events: Int) throws -> Bool {
-            let end = summary.lines + max(1, events)
-            var more = true
-            while more && summary.lines < end {
-                more = try batch(until: end)
+        /// Loads the batches of one chunk (``EventBatches`` cuts them) and
+        /// writes their rollup; false once the input is exhausted.
+        mutating func runChunk() throws -> Bool {
+            let clock = ContinuousClock()
+            var reading = Duration.zero
+            while true {
+                let asked = clock.now
+                guard let batch = try nextBatch() else { return false }  // not reached: the last batch ends a chunk
+                reading += clock.now - asked
+                let more = try load(batch)
+                guard batch.endsChunk else { continue }
+                timer.lap("events")
+                // Inline: the reading; in the background: the wait for it (near 0 when parsing keeps ahead).
+                timer.record(background == nil ? "of which reading" : "of which waiting for reading", reading)
+                try writeRollup()
+                timer.lap("rollup")
+                return more
             }
-            timer.lap("events")
-            try writeRollup()
-            timer.lap("rollup")
-            return more
         }
 
-        /// Reads one batch, sorts it into new events, duplicates and
-        /// conflicts, and copies the new ones in; false once the input is exhausted.
-        private mutating func batch(until end: Int) throws -> Bool {
-            var events: [Accepted] = []
-            var more = true
-            while events.count < batchSize && summary.lines < end {
-                guard let next = try nextAccepted() else {
-                    more = false
-                    break
+        /// Sorts one batch into refusals (now with the archived months'),
+        /// new events, duplicates and conflicts, and copies the new ones in;
+        /// false if it was the last.
+        private mutating func load(_ batch: EventBatch) throws -> Bool {
+            for line in batch.progressLines { progress?(line) }
+            summary.lines = batch.lines
+            summary.unknownKeys = batch.unknownKeys
+            summary.unlistedUnknownKeys = batch.unlistedUnknownKeys
+            summary.rejected += batch.refused.count
+            for refused in batch.refused {
+                let reason = refused.instant.flatMap { archived.refusal(at: $0, timestamp: refused.timestamp) } ?? refused.reason
+                batchRejects.append((refused.line, reason, refused.input))
+            }
+            var events = batch.events
+            if !archived.isEmpty {
+                events.removeAll { accepted in
+                    guard let refusal = archived.refusal(at: accepted.event.occurredAt, timestamp: accepted.event.timestamp) else { return false }
+                    summary.rejected += 1
+                    batchRejects.append((accepted.line, refusal, String(decoding: accepted.input, as: UTF8.self)))
+                    return true
                 }
-                events.append(next)
             }
             if !events.isEmpty { try load(events) }
             try writeBatchRejects()
             if rollup.count > rollupLimit { try writeRollup() }
-            onProgress?(Progress(lines: summary.lines, accepted: summary.accepted, bytesRead: source.bytesRead, totalBytes: totalBytes))
-            return more
+            onProgress?(Progress(lines: summary.lines, accepted: summary.accepted, bytesRead: batch.bytesRead, totalBytes: totalBytes))
+            return batch.more
         }
 
         /// Deduplicates `events` within themselves and against the events
@@ -545,70 +591,12 @@ extension UsageIngester {
             partitions.insert(month)
         }
 
-        /// Counts each unknown key once per event; the first line it is on is kept.
-        private mutating func noteUnknownKeys(_ keys: [ArraySlice<UInt8>], line: Int) {
-            var counted: [Int32] = []
-            for key in keys {
-                guard unknownKeys.index(of: key) != nil || unknownKeys.names.count < UnknownKey.listedAtMost else {
-                    summary.unlistedUnknownKeys += 1  // memory stays bounded whatever the file holds
-                    continue
-                }
-                let index = unknownKeys.intern(key)
-                guard !counted.contains(index) else { continue }  // given twice in one event
-                counted.append(index)
-                if Int(index) == summary.unknownKeys.count {
-                    summary.unknownKeys.append(UnknownKey(key: String(decoding: key, as: UTF8.self), firstLine: line, events: 0))
-                }
-                summary.unknownKeys[Int(index)].events += 1
-            }
-        }
-
         /// Writes the batch's rejects in line order.
         private mutating func writeBatchRejects() throws {
             guard !batchRejects.isEmpty else { return }
             batchRejects.sort { $0.line < $1.line }
             for reject in batchRejects { try rejects.write(line: reject.line, reason: reject.reason, input: reject.input) }
             batchRejects.removeAll(keepingCapacity: true)
-        }
-
-        /// The next event that passes every check; refusals are kept for the rejects file.
-        private mutating func nextAccepted() throws -> Accepted? {
-            while let (line, item) = try source.next() {
-                summary.lines += 1
-                if line % 250_000 == 0 { progress?(line) }
-                let reason: String
-                let input: String
-                switch item {
-                case .event(let event):
-                    if !event.unknownKeys.isEmpty { noteUnknownKeys(event.unknownKeys, line: line) }
-                    if !window.contains(event.occurredAt) {
-                        reason = "\"timestamp\" '\(String(decoding: event.timestamp, as: UTF8.self))' is outside the accepted window "
-                            + "\(window.lowerBound) – \(window.upperBound) (at most \(UsageEvent.maximumAgeDays) days old, "
-                            + "at most \(UsageEvent.maximumLeadMinutes) minutes ahead of the clock)"
-                    } else if let refusal = archived.refusal(at: event.occurredAt, timestamp: event.timestamp) {
-                        reason = refusal
-                    } else if let customer = customers.index(of: event.customer) {
-                        if let model = models.index(of: event.model) {
-                            if strict, let key = event.unknownKeys.first {
-                                reason = "unknown key \(RejectsFile.json(String(decoding: key, as: UTF8.self))) (--strict)"
-                            } else {
-                                return Accepted(event: event, customer: customer, model: model, line: line, input: source.inputBytes())
-                            }
-                        } else {
-                            reason = "unknown model '\(String(decoding: event.model, as: UTF8.self))' (no rate card prices it)"
-                        }
-                    } else {
-                        reason = "unknown customer '\(String(decoding: event.customer, as: UTF8.self))'"
-                    }
-                    input = source.inputText()
-                case .rejected(let why, let text):
-                    reason = why
-                    input = text
-                }
-                summary.rejected += 1
-                batchRejects.append((line, reason, input))
-            }
-            return nil
         }
     }
 }

@@ -19,6 +19,12 @@ import TallyPostgres
 /// partition under a savepoint; the hourly rollup of the events inserted is
 /// summed here while streaming and upserted at the end of each chunk.
 ///
+/// Reading runs a batch ahead of the database: ``EventBatches`` parses and
+/// checks the lines on a thread of its own (``backgroundParsingFromBytes``),
+/// while this thread, the connection's, checks what depends on the database
+/// (archived and closed months, partitions), looks the batch before up and
+/// copies it in. Both sides then use a core each.
+///
 /// The input is committed in chunks of ``chunkEvents`` events (one
 /// transaction each): a crash loses at most the open chunk, and running the
 /// same ingest again finds the committed events as duplicates and finishes
@@ -125,6 +131,15 @@ public struct UsageIngester {
     /// (``Summary/acceptedLines``): for inputs of bounded size, such as the
     /// server's grouped requests.
     public var recordLines = false
+    /// Inputs of at least this many bytes (and standard input, whose size is
+    /// unknown) are read and checked on a thread of their own, a batch ahead,
+    /// while this thread deduplicates and copies the batch before: parsing
+    /// then overlaps PostgreSQL's work instead of adding to it (the machine's
+    /// second core). Smaller inputs, and any ingest with ``recordLines`` (the
+    /// server's grouped requests, a few kilobytes), are read inline: for a
+    /// batch or two, handing batches between threads only adds latency.
+    /// 4 MiB is about 20,000 events, tens of milliseconds of parsing.
+    public var backgroundParsingFromBytes = 4 << 20
     /// Force the rejects file to disk before each chunk commits (default): a
     /// user's rejects file must survive a crash that keeps the commit. Off
     /// for a caller that reads the file back before answering and deletes it
@@ -167,15 +182,18 @@ public struct UsageIngester {
             _ = try? db.execute("SELECT set_config('temp_buffers', '256MB', false)")
         }
         let totalBytes = path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        let background = !recordLines && (totalBytes ?? Int.max) >= backgroundParsingFromBytes
         var load = try Load(
-            db: db, source: try EventSource(path: path, format: format), rejects: rejects, window: UsageEvent.window(now: now))
-        load.strict = strict
+            db: db, source: try EventSource(path: path, format: format), rejects: rejects, window: UsageEvent.window(now: now),
+            strict: strict, batchSize: batchSize, chunkEvents: chunkEvents, background: background)
+        // The reader's thread ends with the ingest, whatever happens: at once
+        // after the last batch, else (an error here) at its next batch.
+        defer { load.stop() }
         if recordLines {
             load.summary.acceptedLines = []
             load.summary.duplicateLines = []
         }
         load.progress = progress
-        load.batchSize = batchSize
         load.rollupLimit = rollupLimit
         load.boundRollupLimit = boundRollupLimit
         load.onProgress = onProgress
@@ -188,7 +206,7 @@ public struct UsageIngester {
         while more {
             let chunk = {
                 try load.startChunk()
-                let more = try load.runChunk(events: self.chunkEvents)
+                let more = try load.runChunk()
                 try load.rejects.finish()  // rejects that cannot be written fail the chunk before it commits
                 return more
             }
