@@ -91,7 +91,6 @@ extension UsageIngester {
         // The last event's day and what follows from it (events come in runs of a day).
         private var lastDay = Int64.min
         private var lastMonth = CivilDate(daysSinceEpoch: 0)
-        private var lastMonthText: [UInt8] = []
 
         /// `background`: read and check the input on a thread of its own
         /// (``UsageIngester/backgroundParsingFromBytes`` says when).
@@ -310,7 +309,7 @@ extension UsageIngester {
                     let db = self.db
                     if !new.isEmpty {
                         inserted = try db.savepoint {
-                            try db.copyIn("COPY usage_events \(Self.columns) FROM STDIN") { writer in
+                            try db.copyInBinary("COPY usage_events \(Self.columns) FROM STDIN WITH (FORMAT binary)") { writer in
                                 for i in new { try encode(events[i], into: &writer, rollup: &batchRollup) }
                             }
                         }
@@ -531,32 +530,27 @@ extension UsageIngester {
             let month = month(of: event.occurredAt)
             let billing = billingMonth(customer: accepted.customer, month: month)
             let late = billing != month
-            try writer.field(utf8: lastMonthText[...])
-            try writer.field(utf8: event.customer)
-            try writer.field(utf8: event.id)
-            try writer.field(utf8: event.timestamp)
-            try writer.field(utf8: event.model)
-            try writer.field(utf8: event.site)
-            try writer.field(utf8: event.tag)
-            writer.field(Int(event.input))
-            writer.field(Int(event.cached))
-            writer.field(Int(event.output))
-            if late {
-                try writer.field(utf8: Self.trueText)
-                try writer.field(billing)
-            } else {
-                try writer.field(utf8: Self.falseText)
-                try writer.field(utf8: lastMonthText[...])
-            }
-            try writer.endRow()
+            // Binary COPY: the server stores these values without parsing
+            // them (the instant is the parsed one the rollup uses too).
+            writer.binaryRow(fields: 12)
+            writer.binaryField(month)
+            try writer.binaryField(utf8: event.customer)
+            try writer.binaryField(utf8: event.id)
+            writer.binaryField(event.occurredAt)
+            try writer.binaryField(utf8: event.model)
+            try writer.binaryField(utf8: event.site)
+            try writer.binaryField(utf8: event.tag)
+            writer.binaryField(event.input)
+            writer.binaryField(event.cached)
+            writer.binaryField(event.output)
+            writer.binaryField(late)
+            writer.binaryField(billing)
+            try writer.binaryEndRow()
             let key = HourlyRollup.Key(
                 customer: accepted.customer, model: accepted.model, site: sites.intern(event.site), tag: tags.intern(event.tag),
                 hour: event.occurredAt.hoursSinceEpoch, billingMonth: billing)
             rollup.add(key, input: event.input, cachedInput: event.cached, output: event.output, late: late)
         }
-
-        private static let trueText = Array("t".utf8)[...]
-        private static let falseText = Array("f".utf8)[...]
 
         /// The first day of the event's month; updates the per-day cache.
         private mutating func month(of instant: UTCTimestamp) -> CivilDate {
@@ -564,7 +558,6 @@ extension UsageIngester {
             if day != lastDay {
                 lastDay = day
                 lastMonth = BillingMonth(containing: CivilDate(daysSinceEpoch: Int(day))).firstDay
-                lastMonthText = Array(lastMonth.description.utf8)
             }
             return lastMonth
         }
