@@ -85,6 +85,32 @@ struct UsageIntegrityTests {
         }
     }
 
+    /// Batches large enough to probe only the partitions that hold events
+    /// (``UsageIngester``'s empty-partition check) still find an id in every
+    /// month of its window: stored by an earlier ingest in another month, and
+    /// written by this ingest in an earlier chunk, into a partition that was
+    /// empty when the ingest began (December, created ahead of time).
+    @Test func largeBatchesFindIdsInEveryMonthOfTheWindow() async throws {
+        try await setup.withSetup { pool, temp in
+            func padding(_ prefix: String, _ day: String) -> [String] {
+                (0..<1_200).map { UsageIngestTests.event("\(prefix)\($0)", at: "2026-\(day)T10:00:00Z") }
+            }
+            let first = try await ingest(pool, temp, "first.ndjson", [UsageIngestTests.event("x1", at: "2026-10-15T10:00:00Z")] + padding("p", "11-02"))
+            #expect(first.accepted == 1_201)
+            try await pool.withConnection { db in _ = try db.execute("SELECT ensure_usage_partition('2026-12-01')") }
+            // Chunks of 1,300 lines: the December events land in the first
+            // chunk, their re-sends (other times: conflicts) in November come
+            // in the second; x1 again, in November: found in October.
+            let lines = padding("d", "12-03") + [UsageIngestTests.event("x1", at: "2026-11-20T10:00:00Z")]
+                + (0..<5).map { UsageIngestTests.event("d\($0)", at: "2026-11-25T10:00:00Z") } + padding("q", "11-05")
+            let second = try await ingest(pool, temp, "second.ndjson", lines, chunkEvents: 1_300, batchSize: 1_300)
+            #expect(second.accepted == 2_400 && second.rejected == 6 && second.duplicates == 0)
+            #expect(try Self.rejects(temp, "second.ndjson").allSatisfy { $0.reason == "duplicate id with different content" })
+            let again = try await ingest(pool, temp, "again.ndjson", lines, chunkEvents: 1_300, batchSize: 1_300)
+            #expect(again.accepted == 0 && again.duplicates == 2_400 && again.rejected == 6)
+        }
+    }
+
     /// The same id with other content was dropped as a duplicate without a
     /// word. Now it is rejected with the reason, in the rejects file, in the
     /// same file, in a later file and within one batch alike; an identical

@@ -1,3 +1,4 @@
+import Foundation
 import TallyCore
 import TallyPostgres
 
@@ -81,6 +82,18 @@ extension UsageIngester {
         /// Months whose partition exists (read at each chunk's start, and
         /// ensured in this ingest): look-ups read only these.
         private var partitions: Set<CivilDate> = []
+        /// Months whose partition is known to hold events (seen so by a
+        /// look-up, or written by this ingest): a partition never empties
+        /// while an ingest runs (only archive drops one, of a closed month).
+        private var populated: Set<CivilDate> = []
+        /// Batches of at least this many events probe only the window's
+        /// partitions that hold events: an empty partition still costs a
+        /// probe per key (200,000 keys against three partitions, two of them
+        /// empty ahead of time: 2.0 s, against 0.9 s for the one holding
+        /// events), and one statement finds which do. A smaller batch (the
+        /// server's grouped requests) probes them all: cheaper than that
+        /// statement's round trip.
+        static let emptyPartitionCheckFrom = 1_000
         /// Archived months: their events, and those whose window reaches them, are rejected.
         private var archived = ArchivedUsageMonths()
         /// Whether the database is a Citus coordinator (the look-up takes its form).
@@ -318,6 +331,7 @@ extension UsageIngester {
                     continue
                 }
                 summary.accepted += inserted
+                if inserted > 0 { for i in new { populated.insert(month(of: events[i].event.occurredAt)) } }
                 if summary.acceptedLines != nil { summary.acceptedLines!.append(contentsOf: new.map { events[$0].line }) }
                 summary.late += batchRollup.lateEvents
                 rollup.merge(batchRollup)
@@ -378,8 +392,30 @@ extension UsageIngester {
                     for m in UsageIngester.dedupeWindow(around: month) where partitions.contains(m) { windowMonths.insert(m) }
                 }
             }
-            guard !windowMonths.isEmpty else { return [:] }  // no partition in the window: nothing stored
+            if batch.count >= Self.emptyPartitionCheckFrom {
+                // Of the partitions not yet seen holding events, those that do
+                // now (one index probe each, in this statement: what an
+                // ingest committed before it is seen, as by the look-up).
+                let unknown = windowMonths.subtracting(populated)
+                if !unknown.isEmpty {
+                    for row in try db.execute(
+                        "SELECT m FROM unnest(\(unknown.sorted())::date[]) m WHERE EXISTS (SELECT 1 FROM usage_events e WHERE e.month = m)")
+                    {
+                        populated.insert(try row.decode(0, as: CivilDate.self))
+                    }
+                }
+                windowMonths.formIntersection(populated)
+            }
+            guard !windowMonths.isEmpty else { return [:] }  // no partition in the window holds events: nothing stored
             let names = customers.names
+            // The keys go in the primary key's order (event id, then customer,
+            // bytewise as the C collation compares): the probes then walk each
+            // index from left to right, on pages just read, instead of at
+            // random (200,000 keys: 0.56 s against 0.88 s).
+            let order = batch.indices.sorted { a, b in
+                let byID = Self.compareBytes(batch[a].event.id, batch[b].event.id)
+                return byID != 0 ? byID < 0 : Self.compareBytes(names[Int(batch[a].customer)], names[Int(batch[b].customer)]) < 0
+            }
             // Only index probes stay cheap as a month grows: with the arrays'
             // true size the planner prefers to sort or hash the whole window,
             // and with statistics of a partition this very ingest is filling
@@ -389,8 +425,8 @@ extension UsageIngester {
             // order), and the chunk's transaction has no merge or hash join,
             // no sequential scan and no JIT (compiling costs more than the
             // probes; set by ``startChunk()``).
-            let customerKeys = TextArrayParameter(batch.map { names[Int($0.customer)] })
-            let idKeys = TextArrayParameter(batch.map(\.event.id))
+            let customerKeys = TextArrayParameter(order.map { names[Int(batch[$0].customer)] })
+            let idKeys = TextArrayParameter(order.map { batch[$0].event.id })
             let rows: QueryResult
             if onCitus {
                 // Citus refuses a LATERAL subquery with OFFSET over a function
@@ -419,7 +455,7 @@ extension UsageIngester {
             }
             var found: [Int: [Stored]] = [:]
             for row in rows {
-                let position = try row.decode(0, as: Int.self) - 1
+                let position = order[try row.decode(0, as: Int.self) - 1]
                 let event = batch[position].event
                 // The statement reads the whole batch's window; each event only its own.
                 let ownMonth = BillingMonth(containing: CivilDate(daysSinceEpoch: Int(event.occurredAt.daysSinceEpoch))).firstDay
@@ -431,6 +467,18 @@ extension UsageIngester {
                            output: Int64(try row.decode(8, as: Int.self))))
             }
             return found
+        }
+
+        /// Bytewise order of two byte strings (memcmp, then length): negative,
+        /// zero or positive.
+        private static func compareBytes(_ a: ArraySlice<UInt8>, _ b: ArraySlice<UInt8>) -> Int {
+            a.withUnsafeBufferPointer { x in
+                b.withUnsafeBufferPointer { y in
+                    let common = min(x.count, y.count)
+                    let order = common == 0 ? 0 : Int(memcmp(x.baseAddress!, y.baseAddress!, common))
+                    return order != 0 ? order : x.count - y.count
+                }
+            }
         }
 
         /// Adds the summed groups to `usage_hourly` (staged by COPY, then one
