@@ -84,6 +84,7 @@ for f in $(seq 1 "$files"); do
 SQL
     bare_ms=$(( bare_ms + ($(date +%s%N) - start) / 1000000 ))
 done
+say "baseline: $bare_ms ms"
 psql "$DATABASE_URL" -q -c "DROP TABLE bare_events" >&2
 checkpoint
 rm -f "$work"/new-*.csv

@@ -180,8 +180,9 @@ extension UsageIngester {
         /// of it late.
         ///
         /// The look-up's statement must be planned as index probes only
-        /// (``lookUp(_:)`` says why): merge and hash joins, sequential scans
-        /// and JIT are turned off for the rest of the transaction, in the
+        /// (``lookUp(_:)`` says why): merge and hash joins, sequential and
+        /// bitmap scans (a bitmap reads every entry of a month before the
+        /// first row) and JIT are turned off for the rest of the transaction, in the
         /// lock's statement (one round trip, not two per look-up). The chunk's
         /// other statements (the COPY, the rollup upsert from arrays or a
         /// staging table, the audit entry) read no table that a sequential
@@ -194,7 +195,8 @@ extension UsageIngester {
                 """
                 SELECT pg_advisory_xact_lock_shared(hashtext(\(UsageIngester.closingLock))),
                        set_config('enable_mergejoin', 'off', true), set_config('enable_hashjoin', 'off', true),
-                       set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)
+                       set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
+                       set_config('jit', 'off', true)
                 """)
             let customers = self.customers
             var finalized = Set<CustomerMonth>()
@@ -398,8 +400,14 @@ extension UsageIngester {
                 // ingest committed before it is seen, as by the look-up).
                 let unknown = windowMonths.subtracting(populated)
                 if !unknown.isEmpty {
+                    // LIMIT 1 in a LATERAL subquery: one index probe of the one
+                    // partition of each month. (As EXISTS, a semi-join, it read
+                    // a 50-million-event partition whole: 11 s.)
                     for row in try db.execute(
-                        "SELECT m FROM unnest(\(unknown.sorted())::date[]) m WHERE EXISTS (SELECT 1 FROM usage_events e WHERE e.month = m)")
+                        """
+                        SELECT m FROM unnest(\(unknown.sorted())::date[]) m
+                        CROSS JOIN LATERAL (SELECT 1 FROM usage_events e WHERE e.month = m LIMIT 1) e
+                        """)
                     {
                         populated.insert(try row.decode(0, as: CivilDate.self))
                     }
