@@ -21,6 +21,7 @@ customers=${CUSTOMERS:-10000}
 runs=${RUNS:-5}
 per_file=$(( events / files ))
 export TALLY_NOW=2026-12-01T00:00:00Z
+[ -x /usr/bin/time ] || scripts/install-packages.sh time  # tally's peak RSS, below
 say() { echo "[$(date -u +%T)] $*" >&2; }
 checkpoint() { psql "$DATABASE_URL user=tally_admin" -q -c "CHECKPOINT" >&2; }  # the superuser (conninfo: the last user wins)
 
