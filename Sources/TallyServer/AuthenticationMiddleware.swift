@@ -38,8 +38,6 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     /// The live key whose digest is `digest`, or nil (one statement).
     static func verify(_ digest: String, database: ServerDatabase) async throws -> AuthenticatedKey? {
-        try await database.run { db in try ApiKeyStore(db).liveKeys(digests: [digest])[digest] }.map {
-            AuthenticatedKey(name: $0.name, role: $0.role)
-        }
+        try await database.run { db in try ApiKeyStore(db).liveKeys(digests: [digest])[digest] }.map(AuthenticatedKey.init)
     }
 }

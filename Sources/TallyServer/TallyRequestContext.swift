@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import Synchronization
 import TallyCore
+import TallyDatabase
 
 /// What the server knows about one request on its way through the
 /// middlewares to a route: its id (echoed as `X-Request-Id`, in every log
@@ -64,6 +65,11 @@ public struct AuthenticatedKey: Sendable, Hashable {
     public init(name: String, role: Role) {
         self.name = name
         self.role = role
+    }
+
+    /// A live key as ``ApiKeyStore`` found it.
+    init(_ key: ApiKey) {
+        self.init(name: key.name, role: key.role)
     }
 }
 

@@ -172,7 +172,7 @@ actor UsageIngestQueue {
                             actors.append(actor)
                             admitted.append(index)
                         case .unverified(let digest):
-                            let key = keys[digest].map { AuthenticatedKey(name: $0.name, role: $0.role) }
+                            let key = keys[digest].map(AuthenticatedKey.init)
                             if let refusal = TallyRequestContext.refusal(of: key, for: .usageWrite) {
                                 results[index] = .failure(refusal)
                             } else if let key {
