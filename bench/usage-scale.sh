@@ -6,19 +6,26 @@
 # chunked (a commit per million events). Side by side in the same run with
 # the baseline: `psql \copy` of the same new events (CSV) into a bare table
 # with the partition's key that holds the same PREFILL events first.
+# The new events are in time order, RATE a second (default 4,000: the
+# seed's average of 330 million a day), from the 11th, each file going on
+# where the one before ended: as the serving fleet sends them, so a chunk
+# holds a few minutes of traffic and the hourly rollup groups it touches are
+# as many as real traffic's (events spread at random over days made about
+# one rollup group per event).
 # Then `tally invoice run` for the CUSTOMERS customers (default 10,000)
 # against a bare GROUP BY over the same rollups, interleaved (RUNS, default 5).
 # Targets: >= 150,000 events/s and >= 0.75x the bare \copy; the last 10 M
 # within 20 % of the first 10 M; tally's peak RSS <= 1 GB; invoice run <= 3x.
 # Disk: about 45 GB at the defaults (the bare table is dropped before the
 # ingest; the files are deleted at the end).
-#   bench/usage-scale.sh    # EVENTS=50000000 FILES=5 PREFILL=50000000 CUSTOMERS=10000
+#   bench/usage-scale.sh    # EVENTS=50000000 FILES=5 PREFILL=50000000 CUSTOMERS=10000 RATE=4000
 source "$(dirname "$0")/common.sh"
 events=${EVENTS:-50000000}
 files=${FILES:-5}
 prefill=${PREFILL:-50000000}
 customers=${CUSTOMERS:-10000}
 runs=${RUNS:-5}
+rate=${RATE:-4000}
 per_file=$(( events / files ))
 export TALLY_NOW=2026-12-01T00:00:00Z
 [ -x /usr/bin/time ] || scripts/install-packages.sh time  # tally's peak RSS, below
@@ -34,13 +41,14 @@ checkpoint() { psql "$DATABASE_URL user=tally_admin" -q -c "CHECKPOINT" >&2; }  
 "$tally" customers import "$work/customers.csv" >&2
 psql "$DATABASE_URL" -q -c "SELECT ensure_usage_partition('2026-11-01')" >&2
 
-# The new events: FILES files with ids of their own, in the first 10 days of
-# the month. 1 % re-sent: in the first file, right after the event (a client
+# The new events: FILES files with ids of their own, in time order from the
+# 11th (the prefill, below, is in the first 10 days). 1 % re-sent: in the first file, right after the event (a client
 # retry); in the others, every 100th line is a line of the file before (an
 # event re-sent after its file was ingested: found by the look-up).
 say "generating $events events in $files files"
 for f in $(seq 1 "$files"); do
-    "$tally" usage generate --month 2026-11 --days 10 --events "$per_file" --duplicate-percent 0 \
+    from=$(date -u -d "@$(( $(date -u -d 2026-11-11T00:00:00Z +%s) + (f - 1) * per_file / rate ))" +%FT%TZ)
+    "$tally" usage generate --month 2026-11 --per-second "$rate" --from "$from" --events "$per_file" --duplicate-percent 0 \
         --id-prefix "f$f-" --seed "$f" --out "$work/new-$f.ndjson" --csv "$work/new-$f.csv" >&2
 done
 for f in $(seq 1 "$files"); do

@@ -213,6 +213,11 @@ extension UsageCommand {
         @Option(help: "Days of the month the events fall in (default: all).") var days: Int?
         @Option(help: "Event ids are this prefix and a number from 0 (give files ingested together prefixes of their own).")
         var idPrefix = "ev-"
+        @Option(help: ArgumentHelp("Events a second: events in time order, as the serving fleet sends them (instead of spread over --days).",
+                                   valueName: "n"))
+        var perSecond: Int?
+        @Option(help: ArgumentHelp("With --per-second: the first event's instant (default: the month's start).", valueName: "instant"))
+        var from: String?
 
         func validate() throws {
             guard events >= 0 else { throw ValidationError("--events must be 0 or more, got \(events)") }
@@ -220,6 +225,12 @@ extension UsageCommand {
             if let days, !(1...31).contains(days) { throw ValidationError("--days must be 1 to 31, got \(days)") }
             guard idPrefix.utf8.count <= 64, idPrefix.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x2C && $0 != 0x5C }) else {
                 throw ValidationError("--id-prefix must be at most 64 printable ASCII characters without spaces, quotes, commas or backslashes, got '\(idPrefix)'")
+            }
+            if let perSecond {
+                guard perSecond > 0 else { throw ValidationError("--per-second must be 1 or more, got \(perSecond)") }
+                guard days == nil else { throw ValidationError("--per-second and --days exclude each other (time order or spread over days)") }
+            } else if from != nil {
+                throw ValidationError("--from needs --per-second")
             }
         }
 
@@ -235,6 +246,18 @@ extension UsageCommand {
             generator.duplicatePercent = duplicatePercent
             generator.days = days
             generator.idPrefix = idPrefix
+            generator.perSecond = perSecond
+            if let from {
+                do { generator.from = try UTCTimestamp(parsing: from) } catch {
+                    throw ValidationError("--from: \(error) (got '\(from)')")
+                }
+            }
+            if let first = generator.from, !(generator.month.start..<generator.month.end).contains(first) {
+                throw ValidationError("--from \(from ?? "") is not in \(month)")
+            }
+            if let end = generator.end, end > generator.month.end {
+                throw ValidationError("\(events) events at \(perSecond ?? 0) a second run past the end of \(month) (to \(end))")
+            }
             let lines = try generator.write(ndjson: URL(fileURLWithPath: out), csv: csv.map { URL(fileURLWithPath: $0) })
             print("\(lines) lines written to \(out)")
         }

@@ -7,7 +7,10 @@ import TallyCore
 /// served from two or three sites, busy customers send most events, and a
 /// share of events is re-sent (duplicates, as client retries produce). Events
 /// fall within the first `days` days of the month (at the spec's 330 million
-/// events a day, a 5-million-event file is about 20 minutes of traffic).
+/// events a day, a 5-million-event file is about 20 minutes of traffic). Or,
+/// as the serving fleet sends them, in time order at a given rate
+/// (`perSecond`): then a chunk of a file holds a few minutes of traffic, and
+/// its events fall into as few hourly rollup groups as real traffic's do.
 public struct UsageGenerator {
     public var seed: UInt64 = 7
     public var month: BillingMonth
@@ -19,6 +22,10 @@ public struct UsageGenerator {
     public var duplicatePercent = 1
     /// Days of the month the events fall in (from the 1st); nil: the whole month.
     public var days: Int?
+    /// When set, events are in time order, this many a second on average,
+    /// from `from` (default: the month's start); `days` is then not used.
+    public var perSecond: Int?
+    public var from: UTCTimestamp?
     /// Event ids are this prefix and the event's number from 0: files meant
     /// to be ingested together need prefixes of their own.
     public var idPrefix = "ev-"
@@ -29,6 +36,12 @@ public struct UsageGenerator {
         self.customers = customers
         self.models = models
         self.sites = sites
+    }
+
+    /// The instant after the last event when events are in time order
+    /// (`perSecond`): where a following file's events start.
+    public var end: UTCTimestamp? {
+        perSecond.map { (from ?? month.start).adding(microseconds: Int64(events) * 1_000_000 / Int64($0)) }
     }
 
     /// Writes `ndjson` (and `csv` when given); returns the number of lines.
@@ -54,13 +67,22 @@ public struct UsageGenerator {
         for model in models {
             modelSites[model] = (0..<Int.random(in: 2...3, using: &random)).map { _ in sites[Int.random(in: 0..<sites.count, using: &random)] }
         }
+        let start = from ?? month.start
+        // Microseconds between two events at `perSecond` (fractions kept
+        // exactly: event i is at i * 1,000,000 / perSecond).
+        let rate = perSecond.map(Int64.init)
         var lines = 0
         for i in 0..<events {
             let c = skewed(customers.count)
             let customer = customers[c]
             let model = favourites[c][Int.random(in: 0..<favourites[c].count, using: &random)]
-            let hour = Int64.random(in: 0..<hours, using: &random)
-            let at = month.start.adding(microseconds: hour * UTCTimestamp.microsecondsPerHour + Int64.random(in: 0..<3_600_000_000, using: &random))
+            let at: UTCTimestamp
+            if let rate {
+                at = start.adding(microseconds: Int64(i) * 1_000_000 / rate)
+            } else {
+                let hour = Int64.random(in: 0..<hours, using: &random)
+                at = month.start.adding(microseconds: hour * UTCTimestamp.microsecondsPerHour + Int64.random(in: 0..<3_600_000_000, using: &random))
+            }
             let input = Int.random(in: 50...6_000, using: &random)
             let cached = Int.random(in: 0...3, using: &random) == 0 ? Int.random(in: 0...input, using: &random) : 0
             let output = Int.random(in: 10...1_200, using: &random)
