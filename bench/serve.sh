@@ -9,7 +9,7 @@
 #      latency percentiles. Target: p99 <= 20 ms.
 #   3. GET of a finalized invoice (JSON): latency percentiles. Target: p99 <= 10 ms.
 #   Peak RSS of the server over the whole run (VmHWM). Target: <= 300 MB.
-#   bench/serve.sh   # EVENTS=3000000 CLIENTS=8 SECONDS_PER_TEST=20 RATE=2000
+#   bench/serve.sh   # EVENTS=3000000 CLIENTS=8 SECONDS_PER_TEST=20 RATE=2000 SETTLE=1
 source "$(dirname "$0")/common.sh"
 events=${EVENTS:-3000000}
 clients=${CLIENTS:-8}
@@ -38,7 +38,14 @@ key=$(DATABASE_URL=$http_url "$tally" keys create --name bench --role admin | ta
 port_file=$work/serve.log
 DATABASE_URL=$http_url "$tally" serve --port 0 --connections "$clients" --log-level warning 2>"$port_file" &
 server=$!
-trap 'kill $server 2>/dev/null || true; stop_throwaway_db' EXIT
+# KEEP_LOG=FILE: keep PostgreSQL's log, with every autovacuum and checkpoint
+# in it, to see what ran during a phase.
+if [ -n "${KEEP_LOG:-}" ]; then
+    psql "$DATABASE_URL user=tally_admin" -q -c "ALTER SYSTEM SET log_autovacuum_min_duration = 0" \
+        -c "ALTER SYSTEM SET log_checkpoints = on" -c "SELECT pg_reload_conf()" >&2
+fi
+keep_log() { [ -z "${KEEP_LOG:-}" ] || cp "$work/db/postgres.log" "$KEEP_LOG"; }
+trap 'kill $server 2>/dev/null || true; keep_log; stop_throwaway_db' EXIT
 port=
 for _ in $(seq 100); do
     port=$(grep -o 'listening on [^ ]*:[0-9]*' "$port_file" | grep -o '[0-9]*$' || true)
@@ -65,6 +72,19 @@ DATABASE_URL=$cli_url "$tally" usage ingest "$work/same.ndjson" --rejects "$work
 cli_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 cli_rate=$(( taken * 1000 / cli_ms ))
 
+# Between the phases, the cluster settles (SETTLE=1, the default): phase 1
+# and the CLI just wrote two million events and their rollups in 40 s, and
+# the autovacuum and checkpoint they set off would otherwise run during
+# phase 2 and be measured as its latency. SETTLE=0 measures without it.
+settle() {
+    [ "${SETTLE:-1}" = 1 ] || return 0
+    for url in "$cli_url" "$http_url"; do psql "$url user=tally_admin" -q -c "VACUUM ANALYZE" >&2; done
+    psql "$DATABASE_URL user=tally_admin" -q -c "CHECKPOINT" >&2  # the superuser (conninfo: the last user wins)
+}
+settle
+
+mark() { psql "$DATABASE_URL user=tally_admin" -q -c "DO \$\$ BEGIN RAISE LOG 'bench/serve.sh: %', '$1'; END \$\$" >&2; }
+
 # 2. Single events offered at RATE/s: 2 wrk threads, each booking a request
 # every 2000/RATE ms (bench/serve/single.lua), over CONNECTIONS connections
 # (default 100), to the bench's 200 customers in turn; model and site of a
@@ -73,19 +93,23 @@ connections=${CONNECTIONS:-100}
 interval=$(awk "BEGIN { print 2 * 1000 / $rate }")
 first=$(head -n 1 "$work/events.ndjson")
 field() { sed "s/.*\"$1\":\"\([^\"]*\)\".*/\1/" <<<"$first"; }
+mark "single events start"
 wrk -t 2 -c "$connections" -d "${seconds}s" --latency -s "$lua/single.lua" "$base" \
     -- "$key" 200 "$(field model)" 2026-11-30T12:00:00Z "$interval" "$(field site)" >"$work/wrk-single.txt"
+mark "single events end"
 
 # 3. GET of a finalized invoice.
 DATABASE_URL=$http_url "$tally" invoice run --period 2026-11 >&2
 DATABASE_URL=$http_url "$tally" invoice finalize --period 2026-11 --date 2026-12-01 >&2
 number=$(psql "$http_url" -Atc "SELECT number FROM invoices WHERE number IS NOT NULL ORDER BY number LIMIT 1")
+settle
 wrk -t 2 -c 4 -d "${seconds}s" --latency -H "Authorization: Bearer $key" "$base/v1/invoices/$number" >"$work/wrk-get.txt"
 
 rss_kb=$(awk '/VmHWM/ { print $2 }' "/proc/$server/status")
 kill -TERM $server; wait $server; stopped=$?
 
 percentiles() { grep -E '^ +(50|90|99)%' "$1" | awk '{ printf "%s %s  ", $1, $2 }'; }
+echo "settled between phases (VACUUM ANALYZE, CHECKPOINT): $([ "${SETTLE:-1}" = 1 ] && echo yes || echo no)"
 echo "events offered: $events in $batches batches of 1,000; HTTP clients: $clients; ${seconds} s per test"
 echo "HTTP ingest (batches of 1,000):   $taken events in ${seconds} s, ${http_rate} events/s ($(grep 'Requests/sec' "$work/wrk-batches.txt" | awk '{print $2}') requests/s; $(grep 'non-200' "$work/wrk-batches.txt"))"
 echo "tally usage ingest, same events:  ${cli_ms} ms, ${cli_rate} events/s"

@@ -62,7 +62,7 @@ public struct AuditStore {
     public static func record(_ entries: [AuditEntry], on db: PostgresConnection) throws {
         guard !entries.isEmpty else { return }
         let details = try entries.map { $0.details.isEmpty ? "" : try Self.encode($0.details) }
-        try db.execute(
+        try db.execute(prepared:
             """
             INSERT INTO audit_log (at, actor, role, action, target, details)
             SELECT at, actor, role, action, target, NULLIF(details, '')::jsonb

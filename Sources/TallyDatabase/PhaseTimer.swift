@@ -7,7 +7,10 @@ public struct PhaseTimer {
     private let clock = ContinuousClock()
     private var last: ContinuousClock.Instant
     private var phases: [(String, Duration)] = []
-    public let enabled = ProcessInfo.processInfo.environment["TALLY_TIMINGS"] == "1"
+    public let enabled = PhaseTimer.enabledByEnvironment
+    /// Read once: `ProcessInfo.environment` copies the whole environment,
+    /// and the server starts timers for every group of usage requests.
+    private static let enabledByEnvironment = ProcessInfo.processInfo.environment["TALLY_TIMINGS"] == "1"
 
     public init() {
         last = clock.now

@@ -13,6 +13,19 @@ public final class PostgresConnection {
     let handle: OpaquePointer
     public let configuration: PostgresConfiguration
     private var savepointCounter = 0
+    /// Statements prepared on this connection (``SQL/prepared()``): their
+    /// server-side name by text and parameter types.
+    private var preparedStatements: [PreparedKey: String] = [:]
+    private var preparedCounter = 0
+    /// At most this many prepared statements per connection; beyond, a
+    /// statement runs unprepared (a bound on the server's memory, should a
+    /// caller mark a statement whose text varies).
+    static let preparedStatementLimit = 100
+
+    private struct PreparedKey: Hashable {
+        var text: String
+        var types: [UInt32]
+    }
 
     /// Connects (blocking). Sets the session to UTC, ISO dates, UTF-8, and the
     /// configured search path.
@@ -65,7 +78,25 @@ public final class PostgresConnection {
     @discardableResult
     public func execute(_ sql: SQL) throws(PostgresError) -> QueryResult {
         let result = try send(sql)
-        return try check(result, text: sql.text, name: sql.name, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
+        do {
+            return try check(result, text: sql.text, name: sql.name, expecting: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
+        } catch {
+            // A table changed under a prepared statement (a migration while
+            // the server runs): this run fails, the next prepares it anew.
+            if sql.isPrepared && error.sqlState == .featureNotSupported { forgetPrepared(sql) }
+            throw error
+        }
+    }
+
+    /// Runs `sql` prepared (``SQL/prepared()``): parsed and planned once
+    /// per connection.
+    @discardableResult
+    public func execute(prepared sql: SQL) throws(PostgresError) -> QueryResult {
+        try execute(sql.prepared())
+    }
+
+    private func forgetPrepared(_ sql: SQL) {
+        preparedStatements[PreparedKey(text: sql.text, types: sql.bindings.map { UInt32($0.type.rawValue) })] = nil
     }
 
     /// Runs a statement and decodes its single value (first column, first row).
@@ -90,7 +121,9 @@ public final class PostgresConnection {
 
     private func send(_ sql: SQL) throws(PostgresError) -> OpaquePointer? {
         let bindings = sql.bindings
+        let prepared = sql.isPrepared ? try preparedName(for: sql) : nil
         if bindings.isEmpty {
+            if let prepared { return PQexecPrepared(handle, prepared, 0, nil, nil, nil, 0) }
             return PQexecParams(handle, sql.text, 0, nil, nil, nil, nil, 0)
         }
         // One buffer holds every value, NUL-terminated; pointers index into it.
@@ -118,8 +151,28 @@ public final class PostgresConnection {
                 guard let offset, let base else { return nil }
                 return base + offset
             }
+            if let prepared { return PQexecPrepared(handle, prepared, Int32(bindings.count), pointers, nil, nil, 0) }
             return PQexecParams(handle, sql.text, Int32(bindings.count), types, pointers, nil, nil, 0)
         }
+    }
+
+    /// The name `sql` is prepared under on this connection, preparing it
+    /// first if need be; nil when the connection holds its limit of
+    /// prepared statements (it then runs unprepared). A statement is
+    /// prepared outside any transaction's fate: it stays when the
+    /// transaction that prepared it rolls back.
+    private func preparedName(for sql: SQL) throws(PostgresError) -> String? {
+        let types = sql.bindings.map { UInt32($0.type.rawValue) }
+        let key = PreparedKey(text: sql.text, types: types)
+        if let name = preparedStatements[key] { return name }
+        guard preparedStatements.count < Self.preparedStatementLimit else { return nil }
+        preparedCounter += 1
+        let name = "tally_\(preparedCounter)"
+        let oids = types.map { Oid($0) }
+        let result = oids.withUnsafeBufferPointer { PQprepare(handle, name, sql.text, Int32(oids.count), $0.baseAddress) }
+        _ = try check(result, text: sql.text, name: sql.name, expecting: [PGRES_COMMAND_OK])
+        preparedStatements[key] = name
+        return name
     }
 
     /// Wraps a result, or turns it into an error and frees it.

@@ -36,6 +36,9 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     /// `RAISE EXCEPTION` in PL/pgSQL without an explicit code (Tally's triggers use it).
     public static let raiseException = SQLState(rawValue: "P0001")
     public static let insufficientPrivilege = SQLState(rawValue: "42501")
+    /// Among others: a prepared statement whose result columns changed
+    /// since it was prepared ("cached plan must not change result type").
+    public static let featureNotSupported = SQLState(rawValue: "0A000")
 
     /// Lets `catch SQLState.uniqueViolation` match a thrown ``PostgresError``.
     public static func ~= (state: SQLState, error: any Error) -> Bool {

@@ -33,6 +33,12 @@ struct UsageRoutes {
         var rejects: [(line: Int, reason: String)]
 
         func json() -> String {
+            // Nearly every answer has no rejects: written directly, as the
+            // encoder below would write it (keys sorted, compact), without an
+            // encoder per request.
+            if rejects.isEmpty {
+                return "{\"accepted\":\(summary.accepted),\"duplicate\":\(summary.duplicates),\"rejected\":0,\"rejects\":[]}\n"
+            }
             let list = rejects.sorted { $0.line < $1.line }.map { JSONValue.object(["line": .number($0.line), "reason": .text($0.reason)]) }
             let object = JSONValue.object([
                 "accepted": .number(summary.accepted), "duplicate": .number(summary.duplicates),

@@ -86,7 +86,7 @@ public struct ApiKeyStore {
         var keys: [String: ApiKey] = [:]
         let wanted = Set(digests)
         for row in try db.execute(
-            "SELECT name, role, created_at, key_hash FROM api_keys WHERE key_hash = ANY(\(wanted.sorted())) AND revoked_at IS NULL")
+            prepared: "SELECT name, role, created_at, key_hash FROM api_keys WHERE key_hash = ANY(\(wanted.sorted())) AND revoked_at IS NULL")
         {
             // Found by equality in the index; matched to a wanted digest by
             // comparisons in constant time (docs/api.md: keys are compared so).

@@ -118,7 +118,7 @@ extension UsageIngester {
             var customerNames: [String] = []
             var modelNames: [String] = []
             var onCitus = false
-            for row in try db.execute(
+            for row in try db.execute(prepared:
                 """
                 SELECT 'c', id FROM customers UNION ALL SELECT DISTINCT 'm', model FROM rate_card_prices
                 UNION ALL SELECT 'x', extname FROM pg_extension WHERE extname = 'citus' ORDER BY 1, 2
@@ -191,7 +191,7 @@ extension UsageIngester {
         mutating func startChunk() throws {
             // Separate from the reads below: they must see what committed
             // before the lock was granted (a new snapshot per statement).
-            try db.execute(
+            try db.execute(prepared:
                 """
                 SELECT pg_advisory_xact_lock_shared(hashtext(\(UsageIngester.closingLock))),
                        set_config('enable_mergejoin', 'off', true), set_config('enable_hashjoin', 'off', true),
@@ -205,7 +205,7 @@ extension UsageIngester {
             // One statement (a round trip per chunk counts: the server runs a
             // chunk per group of requests). Partitions are named
             // usage_events_YYYY_MM (ensure_usage_partition).
-            for row in try db.execute(
+            for row in try db.execute(prepared:
                 """
                 SELECT 'i', customer_id, period FROM invoices WHERE status <> 'draft'
                 UNION ALL SELECT 'c', NULL, month FROM closed_periods
@@ -450,8 +450,7 @@ extension UsageIngester {
                     WHERE e.month = ANY(\(windowMonths.sorted()))
                     """)
             } else {
-                rows = try db.execute(
-                    """
+                let lookUp: SQL = """
                     SELECT k.i, e.month, e.occurred_at, e.model, e.site_id, e.tag, e.input_tokens, e.cached_input_tokens, e.output_tokens
                     FROM unnest(\(customerKeys)::text[], \(idKeys)::text[]) WITH ORDINALITY AS k(customer_id, event_id, i)
                     CROSS JOIN LATERAL (
@@ -459,7 +458,11 @@ extension UsageIngester {
                         FROM usage_events e
                         WHERE e.customer_id = k.customer_id AND e.event_id = k.event_id AND e.month = ANY(\(windowMonths.sorted()))
                         OFFSET 0) e
-                    """)
+                    """
+                // Planned once per connection for the server's small groups
+                // (planning was a large part of their cost); a large batch
+                // is planned for its own size.
+                rows = try db.execute(batch.count < Self.emptyPartitionCheckFrom ? lookUp.prepared() : lookUp)
             }
             var found: [Int: [Stored]] = [:]
             for row in rows {
@@ -566,7 +569,8 @@ extension UsageIngester {
             let eventsColumn = groups.map { Int($0.value.events) }
             // In the COPY path's key order (ORDER BY, the database's
             // collation): concurrent ingests lock shared rows in one order.
-            try db.execute(
+            // Prepared: the server runs it once per group of requests.
+            try db.execute(prepared:
                 """
                 INSERT INTO usage_hourly AS h (customer_id, hour, model, site_id, tag, billing_month,
                                                input_tokens, cached_input_tokens, output_tokens, events)
