@@ -303,6 +303,17 @@ extension UsageIngester {
             // the keys between the look-up and the copy: the copy then fails on
             // the partition's key (after that ingest committed), and the look-up
             // runs again and sees it.
+            //
+            // Partitions missing for these events are created first, before
+            // this transaction reads usage_events: creating one needs the
+            // table exclusively, so an ingest that had read it (holding a
+            // shared lock to its commit) and then waited here for the
+            // partitions lock would deadlock with the ingest creating one
+            // (seen: two concurrent first requests of a month, one aborted
+            // after deadlock_timeout, a 1 s stall). An event found stored
+            // already had its partition, so creating them for every fresh
+            // event creates no partition the events below would not.
+            for i in fresh { try ensurePartition(for: events[i].event.occurredAt) }
             var attempt = 0
             while true {
                 attempt += 1
@@ -317,7 +328,6 @@ extension UsageIngester {
                         new.append(i)
                     }
                 }
-                for i in new { try ensurePartition(for: events[i].event.occurredAt) }
                 var batchRollup = HourlyRollup()
                 var inserted = 0
                 do {
