@@ -9,7 +9,7 @@
 #      latency percentiles. Target: p99 <= 20 ms.
 #   3. GET of a finalized invoice (JSON): latency percentiles. Target: p99 <= 10 ms.
 #   Peak RSS of the server over the whole run (VmHWM). Target: <= 300 MB.
-#   bench/serve.sh   # EVENTS=3000000 CLIENTS=8 SECONDS_PER_TEST=20 RATE=2000 SETTLE=1
+#   bench/serve.sh   # EVENTS=3000000 CLIENTS=8 SECONDS_PER_TEST=20 RATE=2000 SETTLE=1 WARMUP=0
 source "$(dirname "$0")/common.sh"
 events=${EVENTS:-3000000}
 clients=${CLIENTS:-8}
@@ -93,6 +93,14 @@ connections=${CONNECTIONS:-100}
 interval=$(awk "BEGIN { print 2 * 1000 / $rate }")
 first=$(head -n 1 "$work/events.ndjson")
 field() { sed "s/.*\"$1\":\"\([^\"]*\)\".*/\1/" <<<"$first"; }
+# WARMUP=S: S seconds of the same single events first, not measured (the
+# switch from the batch phase; its own latencies are printed apart). The
+# warm-up's events have ids of their own, so the measured events are new.
+if [ "${WARMUP:-0}" != 0 ]; then
+    mark "single events warm-up"
+    wrk -t 2 -c "$connections" -d "${WARMUP}s" --latency -s "$lua/single.lua" "$base" \
+        -- "$key" 200 "$(field model)" 2026-11-30T12:00:00Z "$interval" "$(field site)" warmup >"$work/wrk-warmup.txt"
+fi
 mark "single events start"
 wrk -t 2 -c "$connections" -d "${seconds}s" --latency -s "$lua/single.lua" "$base" \
     -- "$key" 200 "$(field model)" 2026-11-30T12:00:00Z "$interval" "$(field site)" >"$work/wrk-single.txt"
@@ -115,5 +123,6 @@ echo "HTTP ingest (batches of 1,000):   $taken events in ${seconds} s, ${http_ra
 echo "tally usage ingest, same events:  ${cli_ms} ms, ${cli_rate} events/s"
 echo "ratio HTTP / CLI:                 $(awk "BEGIN { printf \"%.2f\", $http_rate / $cli_rate }")  (target >= 0.5)"
 echo "single events offered at ${rate}/s: $(grep 'Requests/sec' "$work/wrk-single.txt" | awk '{print $2}') requests/s; $(percentiles "$work/wrk-single.txt") (target p99 <= 20 ms; $(grep 'not accepting' "$work/wrk-single.txt"))"
+[ "${WARMUP:-0}" = 0 ] || echo "  after a ${WARMUP} s warm-up, whose own figures were: $(percentiles "$work/wrk-warmup.txt")"
 echo "GET /v1/invoices/$number:  $(grep 'Requests/sec' "$work/wrk-get.txt" | awk '{print $2}') requests/s; $(percentiles "$work/wrk-get.txt") (target p99 <= 10 ms)"
 echo "server peak RSS:                  $(( rss_kb / 1024 )) MB (target <= 300 MB); exit status after SIGTERM: $stopped"

@@ -27,6 +27,7 @@ end
 
 function init(args)
    key, customers, model, stamp, site = args[1], tonumber(args[2]), args[3], args[4], args[6]
+   prefix = args[7] or "single" -- event ids: PREFIX-THREAD-N
    interval = tonumber(args[5]) -- ms between two requests of this thread
    n, refused, next_slot = 0, 0, nil
 end
@@ -40,8 +41,8 @@ end
 
 function request()
    n = n + 1
-   local body = string.format('{"id":"single-%d-%d","customer":"cust-%d","model":"%s","timestamp":"%s","input_tokens":120,"cached_input_tokens":0,"output_tokens":40,"site":"%s","tag":"bench"}\n',
-      id, n, (n * 7 + id) % customers + 1, model, stamp, site)
+   local body = string.format('{"id":"%s-%d-%d","customer":"cust-%d","model":"%s","timestamp":"%s","input_tokens":120,"cached_input_tokens":0,"output_tokens":40,"site":"%s","tag":"bench"}\n',
+      prefix, id, n, (n * 7 + id) % customers + 1, model, stamp, site)
    return wrk.format("POST", "/v1/usage/events",
       { ["Content-Type"] = "application/x-ndjson", ["Authorization"] = "Bearer " .. key }, body)
 end
