@@ -102,6 +102,8 @@ if [ "${WARMUP:-0}" != 0 ]; then
         -- "$key" 200 "$(field model)" 2026-11-30T12:00:00Z "$interval" "$(field site)" warmup >"$work/wrk-warmup.txt"
 fi
 mark "single events start"
+# PERF=FILE: `perf record -a -g` of the whole machine during the measured phase.
+[ -z "${PERF:-}" ] || { perf record -a -g -o "$PERF" -- sleep "$seconds" >/dev/null 2>&1 & }
 wrk -t 2 -c "$connections" -d "${seconds}s" --latency -s "$lua/single.lua" "$base" \
     -- "$key" 200 "$(field model)" 2026-11-30T12:00:00Z "$interval" "$(field site)" >"$work/wrk-single.txt"
 mark "single events end"
