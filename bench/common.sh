@@ -49,3 +49,17 @@ bench_customers() {
     } >"$work/customers.csv"
     echo "$work/customers.csv"
 }
+
+# Waits until the `tally serve --port 0` writing LOG answers /readyz; sets
+# $port (exits with the log if it does not start).
+wait_for_serve() { # LOG
+    port=
+    for _ in $(seq 100); do
+        port=$(grep -o 'listening on [^ ]*:[0-9]*' "$1" | grep -o '[0-9]*$' || true)
+        [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0
+        sleep 0.2
+    done
+    echo "tally serve did not start:" >&2
+    cat "$1" >&2
+    exit 1
+}

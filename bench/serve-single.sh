@@ -25,13 +25,7 @@ key=$("$tally" keys create --name bench --role admin | tail -n 1)
 "$tally" serve --port 0 --connections 8 --log-level warning 2>"$work/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true; stop_throwaway_db' EXIT
-port=
-for _ in $(seq 100); do
-    port=$(grep -o 'listening on [^ ]*:[0-9]*' "$work/serve.log" | grep -o '[0-9]*$' || true)
-    [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-    sleep 0.2
-done
-[ -n "$port" ] || { echo "tally serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
+wait_for_serve "$work/serve.log"
 first=$(head -n 1 "$work/events.ndjson")
 field() { sed "s/.*\"$1\":\"\([^\"]*\)\".*/\1/" <<<"$first"; }
 wrk -t 2 -c "${CONNECTIONS:-100}" -d "${SECONDS_PER_TEST:-20}s" --latency -s bench/serve/single.lua "http://127.0.0.1:$port" \

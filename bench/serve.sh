@@ -46,13 +46,7 @@ if [ -n "${KEEP_LOG:-}" ]; then
 fi
 keep_log() { [ -z "${KEEP_LOG:-}" ] || cp "$work/db/postgres.log" "$KEEP_LOG"; }
 trap 'kill $server 2>/dev/null || true; keep_log; stop_throwaway_db' EXIT
-port=
-for _ in $(seq 100); do
-    port=$(grep -o 'listening on [^ ]*:[0-9]*' "$port_file" | grep -o '[0-9]*$' || true)
-    [ -n "$port" ] && curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
-    sleep 0.2
-done
-[ -n "$port" ] || { echo "tally serve did not start:" >&2; cat "$port_file" >&2; exit 1; }
+wait_for_serve "$port_file"
 base=http://127.0.0.1:$port
 lua=$PWD/bench/serve
 
