@@ -25,6 +25,11 @@ public final class PostgresConnection {
     private struct PreparedKey: Hashable {
         var text: String
         var types: [UInt32]
+
+        init(_ sql: SQL) {
+            text = sql.text
+            types = sql.bindings.map { UInt32($0.type.rawValue) }
+        }
     }
 
     /// Connects (blocking). Sets the session to UTC, ISO dates, UTF-8, and the
@@ -96,7 +101,7 @@ public final class PostgresConnection {
     }
 
     private func forgetPrepared(_ sql: SQL) {
-        preparedStatements[PreparedKey(text: sql.text, types: sql.bindings.map { UInt32($0.type.rawValue) })] = nil
+        preparedStatements[PreparedKey(sql)] = nil
     }
 
     /// Runs a statement and decodes its single value (first column, first row).
@@ -162,13 +167,12 @@ public final class PostgresConnection {
     /// prepared outside any transaction's fate: it stays when the
     /// transaction that prepared it rolls back.
     private func preparedName(for sql: SQL) throws(PostgresError) -> String? {
-        let types = sql.bindings.map { UInt32($0.type.rawValue) }
-        let key = PreparedKey(text: sql.text, types: types)
+        let key = PreparedKey(sql)
         if let name = preparedStatements[key] { return name }
         guard preparedStatements.count < Self.preparedStatementLimit else { return nil }
         preparedCounter += 1
         let name = "tally_\(preparedCounter)"
-        let oids = types.map { Oid($0) }
+        let oids = key.types.map { Oid($0) }
         let result = oids.withUnsafeBufferPointer { PQprepare(handle, name, sql.text, Int32(oids.count), $0.baseAddress) }
         _ = try check(result, text: sql.text, name: sql.name, expecting: [PGRES_COMMAND_OK])
         preparedStatements[key] = name

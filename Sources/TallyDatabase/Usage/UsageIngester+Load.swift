@@ -86,14 +86,17 @@ extension UsageIngester {
         /// look-up, or written by this ingest): a partition never empties
         /// while an ingest runs (only archive drops one, of a closed month).
         private var populated: Set<CivilDate> = []
-        /// Batches of at least this many events probe only the window's
-        /// partitions that hold events: an empty partition still costs a
-        /// probe per key (200,000 keys against three partitions, two of them
-        /// empty ahead of time: 2.0 s, against 0.9 s for the one holding
-        /// events), and one statement finds which do. A smaller batch (the
-        /// server's grouped requests) probes them all: cheaper than that
-        /// statement's round trip.
-        static let emptyPartitionCheckFrom = 1_000
+        /// Batches of at least this many events are large (a file's), the
+        /// others small (the server's grouped requests). A large batch
+        /// probes only the window's partitions that hold events: an empty
+        /// partition still costs a probe per key (200,000 keys against three
+        /// partitions, two of them empty ahead of time: 2.0 s, against 0.9 s
+        /// for the one holding events), and one statement finds which do; a
+        /// small batch probes them all, cheaper than that statement's round
+        /// trip. A small batch's look-up is a prepared statement, planned
+        /// once per connection (planning was a large part of a group's
+        /// cost); a large batch's is planned for its own size.
+        static let largeBatchFrom = 1_000
         /// Archived months: their events, and those whose window reaches them, are rejected.
         private var archived = ArchivedUsageMonths()
         /// Whether the database is a Citus coordinator (the look-up takes its form).
@@ -404,7 +407,7 @@ extension UsageIngester {
                     for m in UsageIngester.dedupeWindow(around: month) where partitions.contains(m) { windowMonths.insert(m) }
                 }
             }
-            if batch.count >= Self.emptyPartitionCheckFrom {
+            if batch.count >= Self.largeBatchFrom {
                 // Of the partitions not yet seen holding events, those that do
                 // now (one index probe each, in this statement: what an
                 // ingest committed before it is seen, as by the look-up).
@@ -469,10 +472,7 @@ extension UsageIngester {
                         WHERE e.customer_id = k.customer_id AND e.event_id = k.event_id AND e.month = ANY(\(windowMonths.sorted()))
                         OFFSET 0) e
                     """
-                // Planned once per connection for the server's small groups
-                // (planning was a large part of their cost); a large batch
-                // is planned for its own size.
-                rows = try db.execute(batch.count < Self.emptyPartitionCheckFrom ? lookUp.prepared() : lookUp)
+                rows = try db.execute(batch.count < Self.largeBatchFrom ? lookUp.prepared() : lookUp)  // see largeBatchFrom
             }
             var found: [Int: [Stored]] = [:]
             for row in rows {
