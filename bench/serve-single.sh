@@ -22,7 +22,7 @@ if [ "${PREFILL:-0}" != 0 ]; then
     psql "$DATABASE_URL user=tally_admin" -q -c "VACUUM ANALYZE" -c "CHECKPOINT" >&2  # the superuser (conninfo: the last user wins)
 fi
 key=$("$tally" keys create --name bench --role admin | tail -n 1)
-"$tally" serve --port 0 --connections 8 --log-level warning 2>"$work/serve.log" &
+"$tally" serve --port 0 --connections 8 --log-level warning --slow-request-ms 50 2>"$work/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true; stop_throwaway_db' EXIT
 wait_for_serve "$work/serve.log"
@@ -35,4 +35,5 @@ grep -E '^ +(50|75|90|99)%|Latency  |not accepting' "$work/wrk.txt"
 echo "server-side durations (requests at or under each bound, seconds):"
 curl -s -H "Authorization: Bearer $key" "http://127.0.0.1:$port/metrics" \
     | grep 'request_duration_seconds_bucket.*usage/events' | sed 's/.*le="\([^"]*\)"} \(.*\)/  le \1: \2/'
+echo "requests over 50 ms in the server: $(grep -c "slow request" "$work/serve.log" || true)"
 echo "deadlocks: $(psql "$DATABASE_URL" -Atc "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")"

@@ -27,10 +27,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (default: TALLY_MAX_BODY_BYTES or 16777216).") var maxBodyBytes: Int?
     @Option(help: "Most database connections at once.") var connections = 8
     @Option(help: "trace, debug, info (one line per request), notice, warning, error or critical.") var logLevel = "info"
+    @Option(help: "Log requests slower than this many milliseconds as warnings (shown at --log-level warning).") var slowRequestMs = 1000
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535, got \(port)") }
         guard connections >= 1 else { throw ValidationError("--connections must be at least 1, got \(connections)") }
+        guard slowRequestMs >= 1 else { throw ValidationError("--slow-request-ms must be at least 1, got \(slowRequestMs)") }
         if let maxBodyBytes, maxBodyBytes < 1 { throw ValidationError("--max-body-bytes must be at least 1, got \(maxBodyBytes)") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(logLevel)'")
@@ -41,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         let target = DatabaseTarget()
         var settings = ServerSettings(paths: target.paths)
         settings.maxBodyBytes = try maxBodyBytes ?? Self.environmentLimit() ?? ServerSettings.defaultMaxBodyBytes
+        settings.slowRequestThreshold = .milliseconds(slowRequestMs)
         let configuration = try target.configuration()
         _ = try target.migratedConnection()
         let level = Logger.Level(rawValue: logLevel) ?? .info

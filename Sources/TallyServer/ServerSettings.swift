@@ -10,10 +10,10 @@ public struct ServerSettings: Sendable {
 
     /// Bodies larger than this get 413 (chunked bodies too: bytes are counted as they arrive).
     public var maxBodyBytes = ServerSettings.defaultMaxBodyBytes
+    /// Requests slower than this are logged as warnings (`--slow-request-ms`).
+    public var slowRequestThreshold: Duration = .seconds(1)
     /// Dates audit entries, the ingest window and issue dates (`TALLY_NOW`).
     public var clock: TallyClock = .current
-    /// Where request bodies are written for the ingester (private files, removed after each request).
-    public var temporaryDirectory = FileManager.default.temporaryDirectory
     /// The migrations this build knows: `/readyz` is 503 until every one is applied.
     public var migrationsDirectory: URL
     /// The rate card folder (`TALLY_RATES`, else `rates/`): an accepted quote writes its customer's card here, as the CLI does.

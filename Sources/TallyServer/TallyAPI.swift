@@ -11,7 +11,7 @@ public enum TallyAPI {
         // Outermost first: the id exists for every log line and problem; the
         // log and metrics see the final status, after problems are rendered.
         router.add(middleware: RequestIDMiddleware())
-        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: RequestLogMiddleware(slowAfter: environment.settings.slowRequestThreshold))
         router.add(middleware: MetricsMiddleware(metrics: environment.metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: AuthenticationMiddleware(database: environment.database))

@@ -5,7 +5,7 @@ import TallyPostgres
 
 /// Group commit for `POST /v1/usage/events`: requests that arrive while an
 /// ingest is running wait in line, and the next ingest takes all of them (up
-/// to ``maximumLines``) in one transaction: one file, one `COPY` per
+/// to ``maximumLines``) in one transaction: one input, one `COPY` per
 /// partition, one rollup upsert, one commit, then each request gets its own
 /// counts and rejects.
 ///
@@ -22,7 +22,7 @@ import TallyPostgres
 /// The requests' API keys are looked up in that transaction too, all in one
 /// statement (``Caller``): a request whose key is unknown, revoked or not
 /// allowed to ingest is answered 401 or 403 and its events are left out of
-/// the file; the others are not affected.
+/// the input; the others are not affected.
 actor UsageIngestQueue {
     /// Who sent a request: a key already checked (its audit actor), or the
     /// digest of one that the grouped ingest looks up.
@@ -131,8 +131,8 @@ actor UsageIngestQueue {
 
     /// One transaction for all `parts`: the unverified keys looked up (one
     /// statement), the bodies of the parts whose key may ingest one after the
-    /// other in one file (each ending in a newline, so line N of a body is
-    /// line offset + N of the file), one ingest recording its lines, one audit
+    /// other in one input (in memory) (each ending in a newline, so line N of a body is
+    /// line offset + N of the input), one ingest recording its lines, one audit
     /// entry per request (one statement), one commit. Each part gets its
     /// outcome, or the 401/403 problem of its key. A deadlock or
     /// serialization failure rolls it all back and it is run again
@@ -141,23 +141,14 @@ actor UsageIngestQueue {
         _ parts: [Part], strict: Bool, database: ServerDatabase, settings: ServerSettings
     ) async throws -> [Result<UsageRoutes.Outcome, any Error>] {
         let now = settings.clock.now
-        let directory = settings.temporaryDirectory
         let digests = parts.compactMap { part -> String? in
             if case .unverified(let digest) = part.caller { return digest }
             return nil
         }
         return try await database.run { db in
-            let name = "tally-ingest-\(UUID().uuidString)"
-            let input = directory.appendingPathComponent(name + ".ndjson").path
-            let rejectsPath = directory.appendingPathComponent(name + ".rejects").path
-            defer {
-                try? FileManager.default.removeItem(atPath: input)
-                try? FileManager.default.removeItem(atPath: rejectsPath)
-            }
             var ingester = UsageIngester(db)
             ingester.strict = strict
             ingester.recordLines = true
-            ingester.durableRejects = false  // read back below, answered, then deleted
             return try UsageRoutes.retryingConflicts {
                 try db.transaction {
                     // Who may ingest, read in this transaction: a key revoked
@@ -183,7 +174,7 @@ actor UsageIngestQueue {
                     }
                     if !admitted.isEmpty {
                         let outcomes = try ingest(
-                            admitted.map { parts[$0] }, actors: actors, ingester: &ingester, input: input, rejectsPath: rejectsPath, now: now, db: db)
+                            admitted.map { parts[$0] }, actors: actors, ingester: ingester, now: now, db: db)
                         for (index, outcome) in zip(admitted, outcomes) { results[index] = .success(outcome) }
                     }
                     return results.map { $0! }
@@ -193,26 +184,21 @@ actor UsageIngestQueue {
     }
 
     /// The ingest of the admitted `parts` (sent by `actors`), inside the
-    /// group's transaction: one file, their outcomes, their audit entries.
+    /// group's transaction: one input, their outcomes, their audit entries.
     private static func ingest(
-        _ parts: [Part], actors: [AuditActor], ingester: inout UsageIngester, input: String, rejectsPath: String,
-        now: UTCTimestamp, db: PostgresConnection
+        _ parts: [Part], actors: [AuditActor], ingester: UsageIngester, now: UTCTimestamp, db: PostgresConnection
     ) throws -> [UsageRoutes.Outcome] {
-        var file: [UInt8] = []
+        var input: [UInt8] = []
         var starts: [Int] = []
         var lines = 0
         for part in parts {
             starts.append(lines)
-            file += part.bytes
-            if !part.bytes.isEmpty && part.bytes.last != 0x0A { file.append(0x0A) }
+            input += part.bytes
+            if !part.bytes.isEmpty && part.bytes.last != 0x0A { input.append(0x0A) }
             lines += part.lines
         }
-        guard FileManager.default.createFile(atPath: input, contents: Data(file), attributes: [.posixPermissions: 0o600]) else {
-            throw Problem.internalError
-        }
-        let summary = try ingester.ingest(path: input, format: .ndjson, rejectsPath: rejectsPath, now: now)
-        let rejects = try UsageRoutes.readRejects(rejectsPath)
-        // The part each file line belongs to: the last start at or before it.
+        let (summary, rejects) = try ingester.ingest(ndjson: input, now: now)
+        // The part each input line belongs to: the last start at or before it.
         func part(of line: Int) -> Int {
             var low = 0
             var high = starts.count - 1

@@ -10,8 +10,8 @@ import TallyPresentation
 /// exact dedupe as `tally usage ingest`, through the same ``UsageIngester``.
 ///
 /// The body (NDJSON, or a JSON array split into one element per line) is
-/// written to a private temporary file that the ingester reads; its rejects
-/// file is read back into the response. The events and the audit entry are
+/// ingested from memory, with the requests arriving meanwhile
+/// (``UsageIngestQueue``); its rejects come back into the response. The events and the audit entry are
 /// committed in one transaction before the response is sent.
 struct UsageRoutes {
     let environment: ServerEnvironment
@@ -131,19 +131,5 @@ struct UsageRoutes {
             bytes.append(contentsOf: buffer.readableBytesView)
         }
         return bytes
-    }
-
-    /// The ingester's rejects file: `{"line":7,"reason":"…","input":"…"}` per line.
-    static func readRejects(_ path: String) throws -> [(line: Int, reason: String)] {
-        struct Reject: Decodable {
-            var line: Int
-            var reason: String
-        }
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
-        let decoder = JSONDecoder()
-        return try data.split(separator: 0x0A).map { line in
-            let reject = try decoder.decode(Reject.self, from: Data(line))
-            return (reject.line, reject.reason)
-        }
     }
 }

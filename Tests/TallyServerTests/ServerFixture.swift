@@ -59,6 +59,8 @@ enum ServerFixture {
 
     static func withServer<T: Sendable>(
         maxBodyBytes: Int = ServerSettings.defaultMaxBodyBytes,
+        slowRequestThreshold: Duration = .seconds(1),
+        logHandler: (any LogHandler)? = nil,
         _ body: @Sendable (any TestClientProtocol, Keys, ConnectionPool) async throws -> T
     ) async throws -> T {
         try await TestDatabase.withSchema { pool, _ in
@@ -75,9 +77,10 @@ enum ServerFixture {
             settings.issuer = { Issuer.test }
             settings.clock = .fixed(at: TestClock.now)
             settings.maxBodyBytes = maxBodyBytes
+            settings.slowRequestThreshold = slowRequestThreshold
             let metrics = TallyMetrics()
             let environment = ServerEnvironment(database: ServerDatabase(pool: pool, metrics: metrics), metrics: metrics, settings: settings)
-            var logger = Logger(label: "tally.test")
+            var logger = logHandler.map { handler in Logger(label: "tally.test", factory: { _ in handler }) } ?? Logger(label: "tally.test")
             logger.logLevel = .warning
             let app = Application(router: TallyAPI.router(environment), logger: logger)
             return try await app.test(.router) { client in try await body(client, keys, pool) }

@@ -33,6 +33,11 @@ struct EventSource {
         }
     }
 
+    /// NDJSON held in memory (the server's grouped requests).
+    init(ndjson bytes: [UInt8]) {
+        lines = LineReader(bytes: bytes)
+    }
+
     /// The next event or refusal with its line number; blank lines are skipped.
     mutating func next() throws -> (line: Int, item: Item)? {
         if lines != nil {

@@ -1,10 +1,11 @@
 import Foundation
 
 /// Reads a file (or standard input, "-") line by line in 1 MiB chunks:
-/// constant memory for any size. Lines are byte slices without their LF
-/// (a CR before it is dropped too).
+/// constant memory for any size; or bytes already in memory. Lines are byte
+/// slices without their LF (a CR before it is dropped too).
 struct LineReader {
-    private let handle: FileHandle
+    /// nil when reading bytes held in memory (all in `buffer` from the start).
+    private let handle: FileHandle?
     private var buffer: [UInt8] = []
     private var start = 0
     private var atEnd = false
@@ -14,6 +15,13 @@ struct LineReader {
 
     init(path: String) throws(ImportProblem) {
         handle = try CSVFile.open(path)
+    }
+
+    init(bytes: [UInt8]) {
+        handle = nil
+        buffer = bytes
+        atEnd = true
+        bytesRead = bytes.count
     }
 
     /// The next line and its 1-based number, or nil at the end.
@@ -38,7 +46,7 @@ struct LineReader {
                 buffer.removeFirst(start)
                 start = 0
             }
-            let chunk = (try? handle.read(upToCount: 1 << 20)) ?? nil
+            let chunk = (try? handle?.read(upToCount: 1 << 20)) ?? nil
             if let chunk, !chunk.isEmpty {
                 bytesRead += chunk.count
                 buffer.append(contentsOf: chunk)
