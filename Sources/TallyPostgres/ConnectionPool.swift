@@ -23,17 +23,14 @@ public actor ConnectionPool {
     @discardableResult
     public func withConnection<T: Sendable>(_ body: @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let connection = try await acquire()
-        do {
-            let value = try await connection.run { db in
-                defer { if db.isInTransaction { _ = try? db.execute("ROLLBACK") } }
-                return try body(db)
-            }
-            await release(connection)
-            return value
-        } catch {
-            await release(connection)
-            throw error
+        // Whether the connection can be reused is learned on its thread in the
+        // same visit as the work (one hop there and back per call, not two).
+        let (result, healthy) = await connection.runThenCheck { db in
+            defer { if db.isInTransaction { _ = try? db.execute("ROLLBACK") } }
+            return try body(db)
         }
+        await release(connection, healthy: healthy)
+        return try result.get()
     }
 
     /// Runs `body` in a transaction on a connection of the pool.
@@ -78,8 +75,7 @@ public actor ConnectionPool {
         return try await acquire()  // a slot was freed for us to open
     }
 
-    private func release(_ connection: SerialConnection) async {
-        let healthy = await connection.isHealthy
+    private func release(_ connection: SerialConnection, healthy: Bool) async {
         if healthy && !closed {
             if !waiters.isEmpty {
                 waiters.removeFirst().resume(returning: connection)

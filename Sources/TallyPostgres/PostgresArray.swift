@@ -33,17 +33,22 @@ extension Array: PostgresEncodable where Element: PostgresArrayElement {
     public static var postgresType: PostgresType { Element.postgresArrayType }
 
     public var postgresText: String {
-        var text = "{"
+        // Built as UTF-8 bytes: a quote or a backslash is one byte that no
+        // multi-byte character contains, so escaping bytewise is exact (and,
+        // for the server's small arrays, several times cheaper than appending
+        // Unicode scalars to a String).
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
         for (i, element) in enumerated() {
-            if i > 0 { text += "," }
-            text += "\""
-            for c in element.postgresText.unicodeScalars {
-                if c == "\"" || c == "\\" { text += "\\" }
-                text.unicodeScalars.append(c)
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "\""))
+            for byte in element.postgresText.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
             }
-            text += "\""
+            bytes.append(UInt8(ascii: "\""))
         }
-        return text + "}"
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

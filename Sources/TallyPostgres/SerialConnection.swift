@@ -43,6 +43,16 @@ public actor SerialConnection {
     }
 
     /// False once the connection broke or was closed.
+    /// Runs `body`, then tells whether the connection is still fit for
+    /// reuse (``isHealthy``), both in one visit to its thread.
+    public func runThenCheck<T: Sendable>(
+        _ body: @Sendable (PostgresConnection) throws -> T
+    ) -> (result: Result<T, any Error>, healthy: Bool) {
+        guard let connection else { return (.failure(PostgresError(.connection, "connection is closed")), false) }
+        let result = Result { try body(connection) }
+        return (result, connection.isHealthy)
+    }
+
     public var isHealthy: Bool { connection?.isHealthy ?? false }
 
     /// Closes the connection now (it also closes when the actor goes away).

@@ -134,8 +134,9 @@ actor UsageIngestQueue {
     /// other in one input (in memory) (each ending in a newline, so line N of a body is
     /// line offset + N of the input), one ingest recording its lines, one audit
     /// entry per request (one statement), one commit. Each part gets its
-    /// outcome, or the 401/403 problem of its key. A deadlock or
-    /// serialization failure rolls it all back and it is run again
+    /// outcome, or the 401/403 problem of its key. A deadlock, a
+    /// serialization failure or an event stored meanwhile by a concurrent
+    /// group rolls it all back and it is run again
     /// (``UsageRoutes/retryingConflicts(_:)``).
     static func run(
         _ parts: [Part], strict: Bool, database: ServerDatabase, settings: ServerSettings

@@ -103,9 +103,12 @@ struct UsageRoutes {
         if let refusal = TallyRequestContext.refusal(of: key, for: .usageWrite) { throw refusal }
     }
 
-    /// Runs `body` again (up to three times in all) when PostgreSQL rolled
-    /// it back for a deadlock or a serialization failure: both leave nothing
-    /// written, so trying again is safe; other errors pass through.
+    /// Runs `body` (an ingest's transaction) again, up to three times in
+    /// all, when PostgreSQL rolled it back for a deadlock, a serialization
+    /// failure or an event a concurrent ingest stored after this one's
+    /// look-up (``UsageIngester/isConcurrentDuplicate(_:)``): each leaves
+    /// nothing written, and the next run finds that event a duplicate. Other
+    /// errors pass through.
     static func retryingConflicts<T>(_ body: () throws -> T) throws -> T {
         var attempts = 0
         while true {
@@ -113,7 +116,9 @@ struct UsageRoutes {
             do {
                 return try body()
             } catch let error as PostgresError
-                where attempts < 3 && (error.sqlState == .deadlockDetected || error.sqlState == .serializationFailure) {
+                where attempts < 3
+                && (error.sqlState == .deadlockDetected || error.sqlState == .serializationFailure
+                    || UsageIngester.isConcurrentDuplicate(error)) {
                 continue
             }
         }

@@ -124,7 +124,7 @@ struct ArrayParameterTests {
     @Test func arraysRoundTripThroughUnnest() async throws {
         try await TestDatabase.withSchema(migrated: false) { pool, _ in
             try await pool.withConnection { db in
-                let texts = ["plain", "with \"quotes\"", #"back\slash"#, "comma,{brace}", "", "NULL"]
+                let texts = ["plain", "with \"quotes\"", #"back\slash"#, "comma,{brace}", "", "NULL", #"naïve 日本語 "ü"\"#, "🙂,🙂"]
                 let back = try db.execute("SELECT x FROM unnest(\(texts)) WITH ORDINALITY AS t(x, n) ORDER BY n")
                     .map { try $0.decode(0, as: String.self) }
                 #expect(back == texts)

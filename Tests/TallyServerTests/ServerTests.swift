@@ -143,6 +143,29 @@ struct ServerTests {
         }
     }
 
+    /// An event another ingest stores between a group's look-up and its
+    /// copy fails the group's transaction (no savepoint per group); the
+    /// group is run again and the event answered as a duplicate.
+    @Test func aGroupRacingAnotherIngestForTheSameEventIsRunAgain() async throws {
+        try await ServerFixture.withServer { client, keys, pool in
+            try await pool.withConnection { db in _ = try db.execute("SELECT ensure_usage_partition('2026-11-01')") }
+            let holder = try PostgresConnection(configuration: await pool.configuration)
+            try holder.execute("BEGIN")
+            let held = try UsageIngester(holder).ingest(ndjson: Array((ServerFixture.event("raced") + "\n").utf8), now: TestClock.now)
+            #expect(held.summary.accepted == 1)
+            let body = ServerFixture.event("raced") + "\n" + ServerFixture.event("other") + "\n"
+            let ingest = headers(keys, .ingest, Self.ndjson)
+            let response = Task {
+                String(buffer: try await client.execute(uri: "/v1/usage/events", method: .post, headers: ingest, body: .text(body)).body)
+            }
+            try await Task.sleep(for: .milliseconds(500))  // the group's copy waits for the holder
+            try holder.execute("COMMIT")
+            #expect(try await response.value == "{\"accepted\":1,\"duplicate\":1,\"rejected\":0,\"rejects\":[]}\n")
+            let stored = try await pool.withConnection { db in try db.scalar("SELECT count(*) FROM usage_events", as: Int64.self) }
+            #expect(stored == 2)
+        }
+    }
+
     /// The ingest looks the keys of a group up in its own transaction: in
     /// one group, a revoked key gets 401 and a sales key 403, and neither
     /// stores an event or an audit entry; the valid keys' requests are not

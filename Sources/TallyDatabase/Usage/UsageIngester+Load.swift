@@ -60,6 +60,12 @@ extension UsageIngester {
         var progress: ((Int) -> Void)?
         var onProgress: ((Progress) -> Void)?
         var totalBytes: Int?
+        /// Whether the ingest runs inside its caller's transaction (the
+        /// server's grouped requests): its copies then take no savepoint, and
+        /// an event a concurrent ingest stored after the look-up fails the
+        /// caller's transaction, which the caller runs again
+        /// (``UsageIngester/isConcurrentDuplicate(_:)``).
+        var inCallersTransaction = false
         private var rollup = HourlyRollup()
         var rollupLimit = 500_000
         /// When an event may have happened (``UsageEvent/window(now:)``).
@@ -336,13 +342,16 @@ extension UsageIngester {
                 do {
                     let db = self.db
                     if !new.isEmpty {
-                        inserted = try db.savepoint {
+                        // In the caller's transaction, no savepoint (two round
+                        // trips for every group of requests): a failed copy
+                        // fails the whole transaction, which the caller runs again.
+                        inserted = try Self.inSavepoint(unless: inCallersTransaction, db) {
                             try db.copyInBinary("COPY usage_events \(Self.columns) FROM STDIN WITH (FORMAT binary)") { writer in
                                 for i in new { try encode(events[i], into: &writer, rollup: &batchRollup) }
                             }
                         }
                     }
-                } catch let error where attempt < 3 && Self.isDuplicateKey(error) {
+                } catch let error where !inCallersTransaction && attempt < 3 && UsageIngester.isConcurrentDuplicate(error) {
                     continue
                 }
                 summary.accepted += inserted
@@ -378,11 +387,8 @@ extension UsageIngester {
 
         /// A unique violation on the events' key: SQLSTATE 23505, or, from a
         /// Citus worker, XX000 with PostgreSQL's message (docs/usage.md).
-        static func isDuplicateKey(_ error: any Error) -> Bool {
-            guard let error = error as? PostgresError else { return false }
-            if error.sqlState == .uniqueViolation { return true }
-            return error.sqlState?.rawValue == "XX000" && error.message.contains("duplicate key value violates unique constraint")
-                && error.message.contains("usage_events")
+        private static func inSavepoint<T>(unless skipped: Bool, _ db: PostgresConnection, _ body: () throws -> T) throws -> T {
+            skipped ? try body() : try db.savepoint(body)
         }
 
         /// Whether two events with the same key carry the same content (all

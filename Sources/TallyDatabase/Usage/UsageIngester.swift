@@ -140,6 +140,21 @@ public struct UsageIngester {
     /// batch or two, handing batches between threads only adds latency.
     /// 4 MiB is about 20,000 events, tens of milliseconds of parsing.
     public var backgroundParsingFromBytes = 4 << 20
+    /// Whether `error` says an event this ingest was copying in had been
+    /// stored by a concurrent ingest after its look-up (the partition's key
+    /// refused it; on Citus a worker's refusal reaches the coordinator as
+    /// XX000 with the constraint in the message). Nothing of the copy is
+    /// stored, and running the ingest again finds the event a duplicate: an
+    /// ingest on its own transactions does so itself; inside its caller's
+    /// transaction, which the error aborts, the caller rolls back and runs
+    /// it again (the server's grouped requests).
+    public static func isConcurrentDuplicate(_ error: any Error) -> Bool {
+        guard let error = error as? PostgresError else { return false }
+        if error.sqlState == .uniqueViolation { return true }
+        return error.sqlState?.rawValue == "XX000" && error.message.contains("duplicate key value violates unique constraint")
+            && error.message.contains("usage_events")
+    }
+
     /// Taken shared by every ingest and exclusively by invoice finalization,
     /// so that no event can land in a month while it is being closed without
     /// being marked late.
@@ -218,6 +233,7 @@ public struct UsageIngester {
         // requests), the chunks run in it, without a savepoint each: an error
         // fails the caller's transaction as a whole, as it must roll back.
         let inCallersTransaction = db.isInTransaction
+        load.inCallersTransaction = inCallersTransaction
         var more = true
         while more {
             let chunk = {
