@@ -42,7 +42,6 @@ public actor SerialConnection {
         return try connection.transaction(isolation) { try body(connection) }
     }
 
-    /// False once the connection broke or was closed.
     /// Runs `body`, then tells whether the connection is still fit for
     /// reuse (``isHealthy``), both in one visit to its thread.
     public func runThenCheck<T: Sendable>(
@@ -53,6 +52,7 @@ public actor SerialConnection {
         return (result, connection.isHealthy)
     }
 
+    /// False once the connection broke or was closed.
     public var isHealthy: Bool { connection?.isHealthy ?? false }
 
     /// Closes the connection now (it also closes when the actor goes away).

@@ -29,8 +29,8 @@ struct UsageConcurrentIngestTests {
         let task = Task { () -> Result<T, any Error> in
             do { return .success(try await ingest()) } catch { return .failure(error) }
         }
-        // The ingest's look-up misses the uncommitted event; its copy waits.
-        try await Task.sleep(for: .milliseconds(500))
+        // The ingest's look-up missed the uncommitted event; its copy waits.
+        try await TestDatabase.waitUntilBlocked(by: holder, on: pool)
         try holder.execute("COMMIT")
         return await task.value
     }

@@ -158,7 +158,7 @@ struct ServerTests {
             let response = Task {
                 String(buffer: try await client.execute(uri: "/v1/usage/events", method: .post, headers: ingest, body: .text(body)).body)
             }
-            try await Task.sleep(for: .milliseconds(500))  // the group's copy waits for the holder
+            try await TestDatabase.waitUntilBlocked(by: holder, on: pool)  // the group's copy waits for the holder
             try holder.execute("COMMIT")
             #expect(try await response.value == "{\"accepted\":1,\"duplicate\":1,\"rejected\":0,\"rejects\":[]}\n")
             let stored = try await pool.withConnection { db in try db.scalar("SELECT count(*) FROM usage_events", as: Int64.self) }

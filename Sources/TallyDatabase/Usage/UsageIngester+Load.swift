@@ -291,7 +291,8 @@ extension UsageIngester {
 
         /// Deduplicates `events` within themselves and against the events
         /// stored in their window (``UsageIngester/dedupeWindowMonths``), then
-        /// copies the new ones in under a savepoint.
+        /// copies the new ones in (under a savepoint, except in the caller's
+        /// transaction).
         private mutating func load(_ events: [Accepted]) throws {
             // Within the batch: the first of each key stands for the others.
             var first: [EventKey: Int] = [:]
@@ -311,7 +312,8 @@ extension UsageIngester {
             // Against the stored events. A concurrent ingest may commit one of
             // the keys between the look-up and the copy: the copy then fails on
             // the partition's key (after that ingest committed), and the look-up
-            // runs again and sees it.
+            // runs again and sees it (in the caller's transaction, the caller
+            // runs the whole ingest again).
             //
             // Partitions missing for these events are created first, before
             // this transaction reads usage_events: creating one needs the
@@ -385,8 +387,8 @@ extension UsageIngester {
             }
         }
 
-        /// A unique violation on the events' key: SQLSTATE 23505, or, from a
-        /// Citus worker, XX000 with PostgreSQL's message (docs/usage.md).
+        /// `body` under a savepoint, or bare when `skipped` (in the caller's
+        /// transaction, which the caller runs again on a failure).
         private static func inSavepoint<T>(unless skipped: Bool, _ db: PostgresConnection, _ body: () throws -> T) throws -> T {
             skipped ? try body() : try db.savepoint(body)
         }

@@ -16,7 +16,8 @@ import TallyPostgres
 /// event found with the same content is a duplicate (not counted again), with
 /// other content a conflict (rejected: "duplicate id with different
 /// content"). The new events stream by `COPY` straight into their month's
-/// partition under a savepoint; the hourly rollup of the events inserted is
+/// partition under a savepoint (none inside the caller's transaction: see
+/// ``isConcurrentDuplicate(_:)``); the hourly rollup of the events inserted is
 /// summed here while streaming and upserted at the end of each chunk.
 ///
 /// Reading runs a batch ahead of the database: ``EventBatches`` parses and
@@ -52,8 +53,8 @@ public struct UsageIngester {
         /// The line of every accepted event and of every duplicate, in the
         /// order met, when ``UsageIngester/recordLines`` is set (nil
         /// otherwise): how the server splits one ingest of several requests
-        /// back into each request's counts. Every other event line is in the
-        /// rejects file.
+        /// back into each request's counts. Every other event line is a
+        /// reject (in the rejects file, or returned by `ingest(ndjson:now:)`).
         public var acceptedLines: [Int]?
         public var duplicateLines: [Int]?
 
@@ -79,7 +80,8 @@ public struct UsageIngester {
         }
     }
 
-    /// Events per COPY batch (and look-up statement and savepoint).
+    /// Events per COPY batch (and look-up statement and, on the ingest's own
+    /// transactions, savepoint).
     public var batchSize = 200_000
     /// Events (input lines) per transaction: a crash loses at most this many.
     /// Called inside a transaction already, the chunks run in it.
@@ -173,15 +175,15 @@ public struct UsageIngester {
         path: String, format: Format, rejectsPath: String, now: UTCTimestamp = TallyClock.current.now,
         progress: ((Int) -> Void)? = nil
     ) throws -> Summary {
+        // The input first: an input that cannot be opened leaves no rejects
+        // file open (``run`` closes the one it is given).
+        let source = try EventSource(path: path, format: format)
         // Written aside and moved into place only if the ingest commits, so a
         // failed ingest never leaves a rejects file describing a load that did not happen.
         let rejects = try RejectsFile(path: rejectsPath + ".partial")
         defer { try? FileManager.default.removeItem(atPath: rejectsPath + ".partial") }
         let totalBytes = path == "-" ? nil : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        let summary = try run(
-            source: try EventSource(path: path, format: format), rejects: rejects, totalBytes: totalBytes, now: now,
-            progress: progress
-        ).summary
+        let summary = try run(source: source, rejects: rejects, totalBytes: totalBytes, now: now, progress: progress).summary
         try? FileManager.default.removeItem(atPath: rejectsPath)
         try FileManager.default.moveItem(atPath: rejectsPath + ".partial", toPath: rejectsPath)
         return summary
