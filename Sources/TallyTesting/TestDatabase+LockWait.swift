@@ -1,14 +1,16 @@
 import TallyPostgres
 
 extension TestDatabase {
-    /// Returns once a session waits for a lock that the backend `holder`
-    /// holds (as `pg_blocking_pids` says), asked on a connection of `pool`;
-    /// throws after `timeout`. Races between two sessions are staged with
-    /// it instead of a sleep that a busy machine may outrun.
+    /// Returns once a session waits for a lock that the backend `pid` holds
+    /// (as `pg_blocking_pids` says), asked on a connection of `pool`; throws
+    /// after `timeout` (long: under the whole suite, on 2 cores, the other
+    /// session may first wait a while for other tests' locks). Races between two sessions are staged with it
+    /// instead of a sleep that a busy machine may outrun. The holder should
+    /// hold nothing another test could wait for (tests share the database's
+    /// advisory locks): a row it inserted, not an ingest's locks.
     public static func waitUntilBlocked(
-        by holder: PostgresConnection, on pool: ConnectionPool, timeout: Duration = .seconds(20)
+        byBackend pid: Int, on pool: ConnectionPool, timeout: Duration = .seconds(180)
     ) async throws {
-        let pid = try holder.scalar("SELECT pg_backend_pid()", as: Int.self)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let waiting = try await pool.withConnection { db in

@@ -16,21 +16,29 @@ import TallyTesting
 struct UsageConcurrentIngestTests {
     let setup = UsageIngestTests()
 
-    /// Runs `ingest` while another connection holds `event` stored but not
-    /// committed, then commits it; returns what `ingest` returned.
+    /// Runs `ingest` while another connection holds the event `raced`
+    /// (``UsageIngestTests/event(_:customer:at:input:output:tag:)``'s
+    /// defaults) stored but not committed, then commits it; returns what
+    /// `ingest` returned. The holder inserts the row itself: an ingest would
+    /// hold the closing lock, which other tests' finalizations wait for.
     func racing<T: Sendable>(
-        _ pool: ConnectionPool, event: String, _ ingest: @escaping @Sendable () async throws -> T
+        _ pool: ConnectionPool, _ ingest: @escaping @Sendable () async throws -> T
     ) async throws -> Result<T, any Error> {
         try await pool.withConnection { db in _ = try db.execute("SELECT ensure_usage_partition('2026-11-01')") }
         let holder = try PostgresConnection(configuration: await pool.configuration)
+        let pid = try holder.scalar("SELECT pg_backend_pid()", as: Int.self)
         try holder.execute("BEGIN")
-        let held = try UsageIngester(holder).ingest(ndjson: Array((event + "\n").utf8), now: TestClock.now)
-        #expect(held.summary.accepted == 1)
+        try holder.execute(
+            """
+            INSERT INTO usage_events (month, customer_id, event_id, occurred_at, model, site_id, tag,
+                                      input_tokens, cached_input_tokens, output_tokens, billing_month)
+            VALUES ('2026-11-01', 'acme', 'raced', '2026-11-03T10:15:00Z', 'm', 'us-1', '', 100, 0, 10, '2026-11-01')
+            """)
         let task = Task { () -> Result<T, any Error> in
             do { return .success(try await ingest()) } catch { return .failure(error) }
         }
         // The ingest's look-up missed the uncommitted event; its copy waits.
-        try await TestDatabase.waitUntilBlocked(by: holder, on: pool)
+        try await TestDatabase.waitUntilBlocked(byBackend: pid, on: pool)
         try holder.execute("COMMIT")
         return await task.value
     }
@@ -39,7 +47,7 @@ struct UsageConcurrentIngestTests {
         try await setup.withSetup { pool, temp in
             let event = UsageIngestTests.event("raced")
             try temp.write("e.ndjson", event + "\n" + UsageIngestTests.event("other") + "\n")
-            let result = try await racing(pool, event: event) {
+            let result = try await racing(pool) {
                 try await pool.withConnection { db in
                     try UsageIngester(db).ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
                 }
@@ -56,7 +64,7 @@ struct UsageConcurrentIngestTests {
         try await setup.withSetup { pool, _ in
             let event = UsageIngestTests.event("raced")
             let input = Array((event + "\n" + UsageIngestTests.event("other") + "\n").utf8)
-            let result = try await racing(pool, event: event) {
+            let result = try await racing(pool) {
                 try await pool.withConnection { db in
                     try db.transaction { try UsageIngester(db).ingest(ndjson: input, now: TestClock.now).summary }
                 }

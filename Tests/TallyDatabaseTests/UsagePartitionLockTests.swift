@@ -26,9 +26,13 @@ struct UsagePartitionLockTests {
             try temp.write("e.ndjson", UsageIngestTests.event("d1", at: "2026-12-20T10:00:00Z") + "\n")
             // Another ingest holds the partitions lock, as one creating a
             // partition does, and creates the partition once this ingest waits.
-            let holder = try PostgresConnection(configuration: await pool.configuration)
-            try holder.execute("BEGIN")
-            try holder.execute("SELECT pg_advisory_xact_lock(hashtext('tally.usage_partitions'))")
+            // On a thread of its own (SerialConnection): its statements wait
+            // for locks, which must not hold a thread of the test's pool.
+            let holder = try await SerialConnection.connect(await pool.configuration)
+            try await holder.run { db in
+                try db.execute("BEGIN")
+                try db.execute("SELECT pg_advisory_xact_lock(hashtext('tally.usage_partitions'))")
+            }
             let ingest = Task {
                 try await pool.withConnection { db in
                     try UsageIngester(db).ingest(path: temp.path("e.ndjson"), format: .ndjson, rejectsPath: temp.path("r.ndjson"), now: TestClock.now)
@@ -36,9 +40,12 @@ struct UsagePartitionLockTests {
             }
             try await Task.sleep(for: .milliseconds(500))
             // Waits for no lock of the ingest's: it holds none on usage_events.
-            try holder.execute("SET lock_timeout = '5s'")
-            try holder.execute("SELECT ensure_usage_partition('2026-12-01')")
-            try holder.execute("COMMIT")
+            try await holder.run { db in
+                try db.execute("SET lock_timeout = '5s'")
+                try db.execute("SELECT ensure_usage_partition('2026-12-01')")
+                try db.execute("COMMIT")
+            }
+            await holder.close()
             let summary = try await ingest.value
             #expect(summary.accepted == 1)
             let stored = try await pool.withConnection { db in try db.scalar("SELECT count(*) FROM usage_events_2026_12", as: Int.self) }
