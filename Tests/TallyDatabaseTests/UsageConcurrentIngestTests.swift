@@ -16,31 +16,12 @@ import TallyTesting
 struct UsageConcurrentIngestTests {
     let setup = UsageIngestTests()
 
-    /// Runs `ingest` while another connection holds the event `raced`
-    /// (``UsageIngestTests/event(_:customer:at:input:output:tag:)``'s
-    /// defaults) stored but not committed, then commits it; returns what
-    /// `ingest` returned. The holder inserts the row itself: an ingest would
-    /// hold the closing lock, which other tests' finalizations wait for.
+    /// `ingest` raced by a connection holding UsageIngestTests.event("raced")
+    /// stored but not committed.
     func racing<T: Sendable>(
         _ pool: ConnectionPool, _ ingest: @escaping @Sendable () async throws -> T
     ) async throws -> Result<T, any Error> {
-        try await pool.withConnection { db in _ = try db.execute("SELECT ensure_usage_partition('2026-11-01')") }
-        let holder = try PostgresConnection(configuration: await pool.configuration)
-        let pid = try holder.scalar("SELECT pg_backend_pid()", as: Int.self)
-        try holder.execute("BEGIN")
-        try holder.execute(
-            """
-            INSERT INTO usage_events (month, customer_id, event_id, occurred_at, model, site_id, tag,
-                                      input_tokens, cached_input_tokens, output_tokens, billing_month)
-            VALUES ('2026-11-01', 'acme', 'raced', '2026-11-03T10:15:00Z', 'm', 'us-1', '', 100, 0, 10, '2026-11-01')
-            """)
-        let task = Task { () -> Result<T, any Error> in
-            do { return .success(try await ingest()) } catch { return .failure(error) }
-        }
-        // The ingest's look-up missed the uncommitted event; its copy waits.
-        try await TestDatabase.waitUntilBlocked(byBackend: pid, on: pool)
-        try holder.execute("COMMIT")
-        return await task.value
+        try await TestDatabase.racing(pool, customer: "acme", id: "raced", at: "2026-11-03T10:15:00Z", site: "us-1", input: 100, output: 10, ingest)
     }
 
     @Test func onItsOwnTransactionsTheIngestFindsTheEventADuplicate() async throws {

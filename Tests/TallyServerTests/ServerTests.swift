@@ -148,27 +148,15 @@ struct ServerTests {
     /// group is run again and the event answered as a duplicate.
     @Test func aGroupRacingAnotherIngestForTheSameEventIsRunAgain() async throws {
         try await ServerFixture.withServer { client, keys, pool in
-            try await pool.withConnection { db in _ = try db.execute("SELECT ensure_usage_partition('2026-11-01')") }
-            // The holder inserts ServerFixture.event("raced") itself: an
-            // ingest would hold the closing lock, which other tests'
-            // finalizations wait for.
-            let holder = try PostgresConnection(configuration: await pool.configuration)
-            let pid = try holder.scalar("SELECT pg_backend_pid()", as: Int.self)
-            try holder.execute("BEGIN")
-            try holder.execute(
-                """
-                INSERT INTO usage_events (month, customer_id, event_id, occurred_at, model, site_id, tag,
-                                          input_tokens, cached_input_tokens, output_tokens, billing_month)
-                VALUES ('2026-11-01', 'acme', 'raced', '2026-11-02T10:00:00Z', 'm', 's1', '', 1000, 0, 500, '2026-11-01')
-                """)
             let body = ServerFixture.event("raced") + "\n" + ServerFixture.event("other") + "\n"
             let ingest = headers(keys, .ingest, Self.ndjson)
-            let response = Task {
+            // Raced by ServerFixture.event("raced") stored but not committed.
+            let response = try await TestDatabase.racing(
+                pool, customer: "acme", id: "raced", at: "2026-11-02T10:00:00Z", site: "s1", input: 1000, output: 500
+            ) {
                 String(buffer: try await client.execute(uri: "/v1/usage/events", method: .post, headers: ingest, body: .text(body)).body)
             }
-            try await TestDatabase.waitUntilBlocked(byBackend: pid, on: pool)  // the group's copy waits for the holder
-            try holder.execute("COMMIT")
-            #expect(try await response.value == "{\"accepted\":1,\"duplicate\":1,\"rejected\":0,\"rejects\":[]}\n")
+            #expect(try response.get() == "{\"accepted\":1,\"duplicate\":1,\"rejected\":0,\"rejects\":[]}\n")
             let stored = try await pool.withConnection { db in try db.scalar("SELECT count(*) FROM usage_events", as: Int64.self) }
             #expect(stored == 2)
         }
