@@ -43,7 +43,7 @@ public actor SerialConnection {
     }
 
     /// Runs `body`, then tells whether the connection is still fit for
-    /// reuse (``isHealthy``), both in one visit to its thread.
+    /// reuse (``PostgresConnection/isHealthy``), both in one visit to its thread.
     public func runThenCheck<T: Sendable>(
         _ body: @Sendable (PostgresConnection) throws -> T
     ) -> (result: Result<T, any Error>, healthy: Bool) {
@@ -51,9 +51,6 @@ public actor SerialConnection {
         let result = Result { try body(connection) }
         return (result, connection.isHealthy)
     }
-
-    /// False once the connection broke or was closed.
-    public var isHealthy: Bool { connection?.isHealthy ?? false }
 
     /// Closes the connection now (it also closes when the actor goes away).
     public func close() {

@@ -131,9 +131,9 @@ actor UsageIngestQueue {
 
     /// One transaction for all `parts`: the unverified keys looked up (one
     /// statement), the bodies of the parts whose key may ingest one after the
-    /// other in one input (in memory) (each ending in a newline, so line N of a body is
-    /// line offset + N of the input), one ingest recording its lines, one audit
-    /// entry per request (one statement), one commit. Each part gets its
+    /// other in one input held in memory (each ending in a newline, so line N
+    /// of a body is line offset + N of the input), one ingest recording its
+    /// lines, one audit entry per request (one statement), one commit. Each part gets its
     /// outcome, or the 401/403 problem of its key. A deadlock, a
     /// serialization failure or an event stored meanwhile by a concurrent
     /// group rolls it all back and it is run again

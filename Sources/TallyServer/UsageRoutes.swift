@@ -11,8 +11,9 @@ import TallyPresentation
 ///
 /// The body (NDJSON, or a JSON array split into one element per line) is
 /// ingested from memory, with the requests arriving meanwhile
-/// (``UsageIngestQueue``); its rejects come back into the response. The events and the audit entry are
-/// committed in one transaction before the response is sent.
+/// (``UsageIngestQueue``); its rejects come back into the response. The
+/// events and the audit entry are committed in one transaction before the
+/// response is sent.
 struct UsageRoutes {
     let environment: ServerEnvironment
 

@@ -4,10 +4,11 @@ extension TestDatabase {
     /// Returns once a session waits for a lock that the backend `pid` holds
     /// (as `pg_blocking_pids` says), asked on a connection of `pool`; throws
     /// after `timeout` (long: under the whole suite, on 2 cores, the other
-    /// session may first wait a while for other tests' locks). Races between two sessions are staged with it
-    /// instead of a sleep that a busy machine may outrun. The holder should
-    /// hold nothing another test could wait for (tests share the database's
-    /// advisory locks): a row it inserted, not an ingest's locks.
+    /// session may first wait a while for other tests' locks). Races between
+    /// two sessions are staged with it instead of a sleep that a busy machine
+    /// may outrun. The holder should hold nothing another test could wait for
+    /// (tests share the database's advisory locks): a row it inserted, not an
+    /// ingest's locks.
     public static func waitUntilBlocked(
         byBackend pid: Int, on pool: ConnectionPool, timeout: Duration = .seconds(180)
     ) async throws {
@@ -21,9 +22,7 @@ extension TestDatabase {
         }
         throw PostgresError(.connection, "no session waited for a lock of backend \(pid) within \(timeout)")
     }
-}
 
-extension TestDatabase {
     /// Runs `racer` (an ingest of the same event) while another connection
     /// holds one usage event of November 2026 (model `m`, no tag) inserted
     /// but not committed; commits it once `racer` waits for it (its look-up

@@ -64,8 +64,9 @@ extension UsageIngester {
         /// server's grouped requests): its copies then take no savepoint, and
         /// an event a concurrent ingest stored after the look-up fails the
         /// caller's transaction, which the caller runs again
-        /// (``UsageIngester/isConcurrentDuplicate(_:)``).
-        var inCallersTransaction = false
+        /// (``UsageIngester/isConcurrentDuplicate(_:)``). Known when the load
+        /// begins: the chunks' own transactions start later.
+        let inCallersTransaction: Bool
         private var rollup = HourlyRollup()
         var rollupLimit = 500_000
         /// When an event may have happened (``UsageEvent/window(now:)``).
@@ -119,6 +120,7 @@ extension UsageIngester {
         init(db: PostgresConnection, source: EventSource, rejects: RejectsFile, window: ClosedRange<UTCTimestamp>,
              strict: Bool, batchSize: Int, chunkEvents: Int, background: Bool) throws {
             self.db = db
+            inCallersTransaction = db.isInTransaction
             self.window = window
             self.rejects = rejects
             // The known customers and models, and whether this is a Citus

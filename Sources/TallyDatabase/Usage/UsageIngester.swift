@@ -234,8 +234,7 @@ public struct UsageIngester {
         // Called inside a transaction already (the server's grouped
         // requests), the chunks run in it, without a savepoint each: an error
         // fails the caller's transaction as a whole, as it must roll back.
-        let inCallersTransaction = db.isInTransaction
-        load.inCallersTransaction = inCallersTransaction
+        let inCallersTransaction = load.inCallersTransaction
         var more = true
         while more {
             let chunk = {
